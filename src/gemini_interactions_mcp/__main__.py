@@ -1,0 +1,3 @@
+from gemini_interactions_mcp.cli import main
+
+main()

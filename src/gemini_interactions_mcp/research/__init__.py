@@ -1,0 +1,1 @@
+"""Deep Research: the monitor that tails running research and records it."""

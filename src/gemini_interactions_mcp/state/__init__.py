@@ -1,0 +1,1 @@
+"""Conversation and research state: the store interface and its backends."""

@@ -1,0 +1,1 @@
+"""Upstream: a thin async client for the Gemini Interactions API (knows nothing of MCP)."""
