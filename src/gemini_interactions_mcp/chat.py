@@ -1,0 +1,352 @@
+"""Conversations: one turn = one upstream interaction chained by previous_interaction_id.
+
+The store keeps, per owner and conversation, the latest interaction id and the
+interaction-scoped settings (system instruction, tools, generation config, response format)
+that upstream does not carry over, so every turn re-sends them. A turn first takes a lease on
+the conversation by compare-and-set, so two turns can never fork the chain: in one process the
+second waits its turn; across processes it gets "conversation busy".
+
+Turns with ``store`` on run upstream in the background and are streamed; if the call budget
+runs out first, the turn is left running upstream, recorded as pending, and collected by a
+later ``gemini_continue`` without a prompt.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from . import mapping
+from .app import AppState
+from .errors import ConversationBusy, ToolError
+from .inputs import parse_json_answer
+from .progress import Progress
+from .results import Answer
+from .state.base import ConversationRecord, mutate, new_handle
+from .upstream import errors as up
+from .upstream.wire import Interaction
+
+logger = logging.getLogger(__name__)
+
+DAY = 86_400.0
+_LEASE_MARGIN = 30.0
+_TITLE_CHARS = 60
+TERMINAL = frozenset({"completed", "failed", "cancelled", "incomplete", "budget_exceeded"})
+
+
+@dataclass
+class Turn:
+    """What one turn sends upstream, besides the conversation's stored settings."""
+
+    input: Any
+    settings: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Conversations:
+    """Starts, continues and collects conversation turns for one owner."""
+
+    def __init__(self, app: AppState, owner: str, progress: Progress) -> None:
+        self.app = app
+        self.owner = owner
+        self.progress = progress
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    async def find(
+        self, conversation_id: str | None, *, kind: str | None = None
+    ) -> ConversationRecord:
+        """The caller's conversation (latest when no id); unknown and foreign look the same."""
+        store = await self.app.store()
+        if conversation_id:
+            rec = await store.get(self.owner, conversation_id)
+            if rec is None or (kind is not None and rec.kind != kind):
+                raise ToolError(
+                    f"Unknown conversation_id {conversation_id!r}; "
+                    "gemini_conversations lists yours."
+                )
+        else:
+            rec = await store.latest(self.owner, kind=None)
+            if rec is None:
+                raise ToolError("You have no conversation yet; start one with gemini_ask.")
+        if self.expired(rec):
+            raise ToolError(
+                f"Conversation {rec.id} is older than the {self.app.settings.retention_days:g}-day "
+                "upstream retention and has expired; start a new one with gemini_ask."
+            )
+        return rec
+
+    def expired(self, rec: ConversationRecord) -> bool:
+        return self.app.clock() - rec.updated_at > self.app.settings.retention_days * DAY
+
+    # -- turns -----------------------------------------------------------------------------
+
+    async def start(
+        self, *, model: str, settings: dict[str, Any], title: str, turn: Turn, store_upstream: bool
+    ) -> Answer:
+        """A new conversation and its first turn."""
+        store = await self.app.store()
+        now = self.app.clock()
+        rec = ConversationRecord(
+            id=new_handle("c_"),
+            owner=self.owner,
+            kind="chat",
+            title=title,
+            model=model,
+            status="in_progress",
+            settings=settings,
+            data={"store": store_upstream, "interaction_ids": []},
+            created_at=now,
+            updated_at=now,
+        )
+        await store.insert(rec)
+        async with self.lease(rec.id) as rec:
+            return await self._run(rec, turn, first=True)
+
+    async def continue_(self, rec: ConversationRecord, turn: Turn) -> Answer:
+        """The next turn of an existing conversation."""
+        async with self.lease(rec.id) as rec:
+            if rec.data.get("pending"):
+                raise ToolError(
+                    f"The previous answer in {rec.id} is still being generated; call "
+                    "gemini_continue with this conversation_id and no prompt to collect it first."
+                )
+            if not rec.data.get("store", True):
+                raise ToolError(
+                    "This conversation was started with store=false, so Gemini kept no state to "
+                    "continue from; start a new conversation (store=true to continue later)."
+                )
+            if rec.status == "requires_action" and not _is_function_results(turn.input):
+                calls = ", ".join(sorted(rec.data.get("pending_calls", {})))
+                raise ToolError(
+                    f"Gemini is waiting for function results ({calls}); pass function_results."
+                )
+            return await self._run(rec, turn, first=False)
+
+    async def collect(self, rec: ConversationRecord) -> Answer:
+        """Wait (up to the call budget) for a turn left running upstream and return it."""
+        async with self.lease(rec.id) as rec:
+            pending = rec.data.get("pending")
+            if not pending:
+                return self.last_answer(rec, offset=0)
+            client = await self.app.client()
+            done: Interaction | None = None
+            with anyio.move_on_after(self.app.settings.call_budget):
+                done = await client.follow(pending, on_event=self._on_event)
+            if done is None or done.status not in TERMINAL | {"requires_action"}:
+                return self._still_running(rec, pending)
+            return await self._finish(rec, done, [])
+
+    def last_answer(self, rec: ConversationRecord, *, offset: int) -> Answer:
+        """The latest answer again, from a character offset (paging long answers)."""
+        text = rec.data.get("last_text", "")
+        if offset > len(text):
+            raise ToolError(
+                f"offset {offset} is past the end of the answer ({len(text)} characters)."
+            )
+        answer = Answer(
+            conversation_id=rec.id,
+            interaction_id=rec.last_interaction_id,
+            status=rec.status,
+            model=rec.model,
+        )
+        return self._page(answer, text, offset)
+
+    # -- internals -------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lease(self, conversation_id: str) -> AsyncIterator[ConversationRecord]:
+        """Hold the conversation for one turn (in-process lock, then a CAS lease in the store)."""
+        lock = self.app.conversation_lock(conversation_id)
+        try:
+            with anyio.fail_after(self.app.settings.call_budget):
+                await lock.acquire()
+        except TimeoutError:
+            raise ConversationBusy(_busy(conversation_id)) from None
+        try:
+            token = secrets.token_hex(8)
+            store = await self.app.store()
+            now = self.app.clock()
+
+            def take(rec: ConversationRecord) -> ConversationRecord:
+                lease = rec.data.get("lease")
+                if lease and lease["until"] > now and lease["token"] != token:
+                    raise ConversationBusy(_busy(conversation_id))
+                rec.data["lease"] = {
+                    "token": token,
+                    "until": now + self.app.settings.call_budget + _LEASE_MARGIN,
+                }
+                return rec
+
+            rec = await mutate(store, self.owner, conversation_id, take, clock=None)
+            if rec is None:
+                raise ToolError(f"Unknown conversation_id {conversation_id!r}.")
+            try:
+                yield rec
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await mutate(store, self.owner, conversation_id, _release(token), clock=None)
+        finally:
+            lock.release()
+
+    async def _run(self, rec: ConversationRecord, turn: Turn, *, first: bool) -> Answer:
+        settings = {**rec.settings, **turn.settings}
+        model = turn.model or rec.model
+        body: dict[str, Any] = {"model": model, "input": turn.input, **settings}
+        if rec.last_interaction_id and not first:
+            body["previous_interaction_id"] = rec.last_interaction_id
+        store_upstream = rec.data.get("store", True)
+        if store_upstream:
+            body["background"] = True
+        else:
+            body["store"] = False
+        started: list[str] = []
+
+        async def on_event(event: Any) -> None:
+            iid = mapping.interaction_id_of(event)
+            if iid and not started:
+                started.append(iid)
+            await self._on_event(event)
+
+        client = await self.app.client()
+        result: Interaction | None = None
+        try:
+            with anyio.move_on_after(self.app.settings.call_budget):
+                result = await client.create_stream(body, on_event=on_event)
+        except up.StreamError as exc:
+            await self._mark(rec.id, status="failed", pending=None)
+            raise ToolError(f"Gemini stopped with an error ({exc.code}: {exc.message}).") from None
+        except BaseException:
+            # Cancelled by the client, or failed: keep a turn that is running upstream findable.
+            if started and store_upstream:
+                with anyio.CancelScope(shield=True):
+                    await self._mark(rec.id, status="in_progress", pending=started[0])
+            raise
+        if result is None:
+            if started and store_upstream:
+                rec = await self._mark(rec.id, status="in_progress", pending=started[0])
+                return self._still_running(rec, started[0], notes=turn.notes)
+            raise ToolError(
+                f"Gemini did not start answering within {self.app.settings.call_budget:g} s; "
+                "try again."
+            )
+        return await self._finish(rec, result, turn.notes)
+
+    async def _on_event(self, event: Any) -> None:
+        message = mapping.progress_message(event)
+        if message is None:
+            return
+        kind, text = message
+        if kind == "text":
+            await self.progress.text(text)
+        else:
+            await self.progress.report(text)
+
+    async def _mark(self, cid: str, *, status: str, pending: str | None) -> ConversationRecord:
+        store = await self.app.store()
+
+        def change(rec: ConversationRecord) -> ConversationRecord:
+            rec.status = status
+            if pending:
+                rec.data["pending"] = pending
+            else:
+                rec.data.pop("pending", None)
+            return rec
+
+        rec = await mutate(store, self.owner, cid, change, clock=self.app.clock)
+        assert rec is not None
+        return rec
+
+    async def _finish(
+        self, rec: ConversationRecord, result: Interaction, notes: list[str]
+    ) -> Answer:
+        answer = mapping.answer(result, conversation_id=rec.id, model=rec.model)
+        answer.notes = [*notes, *answer.notes]
+        schema = (rec.settings.get("response_format") or {}).get("schema")
+        if schema is not None and result.status == "completed":
+            answer.parsed, problem = parse_json_answer(answer.text, schema)
+            if problem:
+                answer.notes.append(problem)
+        store = await self.app.store()
+        calls = {c.call_id: c.name for c in answer.function_calls or []}
+
+        def change(cur: ConversationRecord) -> ConversationRecord:
+            cur.last_interaction_id = result.id
+            cur.turns += 1
+            cur.status = result.status
+            cur.data.pop("pending", None)
+            cur.data["pending_calls"] = calls
+            cur.data["last_text"] = answer.text
+            ids = cur.data.setdefault("interaction_ids", [])
+            ids.append(result.id)
+            return cur
+
+        stored = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
+        if stored is None:
+            answer.notes.append("This conversation was forgotten while the answer was generated.")
+        return self._page(answer, answer.text, 0)
+
+    def _still_running(
+        self, rec: ConversationRecord, pending: str, notes: list[str] | None = None
+    ) -> Answer:
+        return Answer(
+            conversation_id=rec.id,
+            interaction_id=pending,
+            status="in_progress",
+            model=rec.model,
+            notes=[
+                *(notes or []),
+                f"Still running after {self.app.settings.call_budget:g} s; Gemini keeps working. "
+                f"Call gemini_continue with conversation_id={rec.id!r} and no prompt to collect "
+                "the answer.",
+            ],
+        )
+
+    def _page(self, answer: Answer, text: str, offset: int) -> Answer:
+        limit = self.app.settings.max_text_chars
+        chunk = text[offset : offset + limit]
+        answer.text = chunk
+        end = offset + len(chunk)
+        if end < len(text):
+            answer.next_offset = end
+            answer.notes.append(
+                f"Text cut at character {end} of {len(text)}; call gemini_continue with "
+                f"conversation_id={answer.conversation_id!r} and offset={end} for the rest."
+            )
+        return answer
+
+
+def _busy(conversation_id: str) -> str:
+    return f"Conversation {conversation_id} is busy with another turn; try again shortly."
+
+
+def _release(token: str) -> Any:
+    def change(rec: ConversationRecord) -> ConversationRecord | None:
+        lease = rec.data.get("lease")
+        if not lease or lease.get("token") != token:
+            return None
+        del rec.data["lease"]
+        return rec
+
+    return change
+
+
+def _is_function_results(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(s, dict) and s.get("type") == "function_result" for s in value)
+    )
+
+
+def title_from(prompt: str | None) -> str:
+    """A short title from the first prompt."""
+    words = " ".join((prompt or "").split())
+    return words if len(words) <= _TITLE_CHARS else words[: _TITLE_CHARS - 1].rstrip() + "…"

@@ -1,0 +1,119 @@
+"""Tool inputs and results as pydantic models: their JSON Schemas are what MCP clients see.
+
+Descriptions stay short on purpose: every schema here is read by a model and costs context.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BuiltinToolName = Literal[
+    "google_search", "code_execution", "url_context", "file_search", "mcp_server"
+]
+ThinkingLevel = Literal["minimal", "low", "medium", "high"]
+
+
+class BuiltinTool(BaseModel):
+    """A built-in Gemini tool with settings; a bare name works too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: BuiltinToolName
+    stores: list[str] | None = Field(default=None, description="file_search store names")
+    top_k: int | None = Field(default=None, ge=1, le=100, description="file_search results")
+    name: str | None = Field(default=None, description="mcp_server name")
+    url: str | None = Field(default=None, description="mcp_server endpoint URL")
+    headers: dict[str, str] | None = Field(default=None, description="mcp_server headers")
+    allowed_tools: list[str] | None = Field(default=None, description="mcp_server tool names")
+
+
+class FunctionDeclaration(BaseModel):
+    """A function the MCP client runs itself; calls come back as status requires_action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class Attachment(BaseModel):
+    """One of: uri + mime_type, data (base64) + mime_type, or path (local file, stdio only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str | None = None
+    data: str | None = Field(default=None, description="base64")
+    path: str | None = None
+    mime_type: str | None = None
+
+
+class FunctionResult(BaseModel):
+    """The answer to one function call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str = Field(min_length=1)
+    result: Any = Field(description="JSON value or text")
+    is_error: bool = False
+
+
+class ToolActivity(BaseModel):
+    kind: str
+    detail: str = ""
+
+
+class Source(BaseModel):
+    url: str
+    title: str | None = None
+
+
+class FunctionCall(BaseModel):
+    call_id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    thought_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Answer(BaseModel):
+    """Result of gemini_ask and gemini_continue."""
+
+    conversation_id: str
+    interaction_id: str | None = None
+    status: str
+    text: str = ""
+    model: str = ""
+    notes: list[str] = Field(default_factory=list)
+    thoughts: list[str] | None = None
+    tool_activity: list[ToolActivity] | None = None
+    sources: list[Source] | None = None
+    function_calls: list[FunctionCall] | None = None
+    parsed: Any = Field(default=None, description="the JSON answer when response_schema was given")
+    usage: Usage | None = None
+    next_offset: int | None = Field(default=None, description="more text: continue with offset")
+
+
+class ConversationInfo(BaseModel):
+    conversation_id: str
+    kind: Literal["chat", "research"]
+    title: str
+    model: str
+    turns: int
+    status: str
+    updated: str
+
+
+class ConversationList(BaseModel):
+    """Result of gemini_conversations."""
+
+    conversations: list[ConversationInfo]
+    forgotten: str | None = None
+    notes: list[str] = Field(default_factory=list)

@@ -1,0 +1,72 @@
+"""The MCP server factory. Nothing starts at import time; the CLI picks the transport."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+
+from mcp.server import MCPServer
+from pydantic import SecretStr
+
+from . import __version__, tools
+from .app import AppState
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from .state.base import Store
+
+INSTRUCTIONS = (
+    "Gemini through the Interactions API. gemini_ask starts a conversation and returns a "
+    "conversation_id; gemini_continue carries it on (state is kept server-side). "
+    "deep_research_start runs Google's Deep Research agent in the background: poll "
+    "deep_research_status with the research_id. Long answers return status in_progress; "
+    "collect them with gemini_continue and no prompt."
+)
+
+
+def build_server(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+    clock: Callable[[], float] = time.time,
+) -> MCPServer[AppState]:
+    """An MCPServer for `settings`; `transport` and `store` replace the real ones in tests."""
+    if settings.emulator:
+        # The emulator accepts any key; never send a real one to it.
+        settings = settings.model_copy(update={"api_key": SecretStr("emulator")})
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        async with AsyncExitStack() as stack:
+            base_url = settings.base_url
+            if settings.emulator:
+                base_url = await stack.enter_async_context(_emulator())
+            app = AppState(settings=settings, base_url=base_url, transport=transport, clock=clock)
+            if store is not None:
+                app.use_store(store)
+            stack.push_async_callback(app.aclose)
+            yield app
+
+    server: MCPServer[AppState] = MCPServer(
+        "gemini-interactions-mcp",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level="DEBUG" if settings.verbose else "WARNING",
+    )
+    tools.register(server)
+    return server
+
+
+@asynccontextmanager
+async def _emulator() -> AsyncIterator[str]:
+    """The built-in emulator on an ephemeral loopback port, in this process."""
+    from .emulator import EmulatorConfig, serve_in_background
+
+    async with serve_in_background(EmulatorConfig(), host="127.0.0.1", port=0) as url:
+        yield url

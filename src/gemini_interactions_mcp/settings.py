@@ -1,0 +1,142 @@
+"""Settings: one object, read once by the CLI and passed down.
+
+Precedence: command-line flag > environment (``GEMINI_MCP_*``, ``GEMINI_API_KEY`` /
+``GOOGLE_API_KEY``) > TOML config file (``--config`` or ``GEMINI_MCP_CONFIG``) > default.
+``config/server.example.toml`` documents every key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+DEFAULT_API_VERSION = "v1beta"
+DEFAULT_CALL_BUDGET = 50.0
+DEFAULT_MAX_TEXT_CHARS = 20_000
+DEFAULT_RETENTION_DAYS = 55.0
+DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+DEFAULT_HTTP_PORT = 8000
+DEFAULT_PROGRESS_INTERVAL = 5.0
+_ENV_PREFIX = "GEMINI_MCP_"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class Settings(BaseSettings):
+    """Everything the server can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=_ENV_PREFIX,
+        extra="forbid",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+        description="Gemini API key (GEMINI_API_KEY or GOOGLE_API_KEY).",
+    )
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="Interactions API base URL.")
+    api_version: str = Field(default=DEFAULT_API_VERSION, description="API version segment.")
+    emulator: bool = Field(default=False, description="Serve against the built-in emulator.")
+    state: str = Field(
+        default="",
+        description="State store: a SQLite file path, 'memory', or '' for the default file.",
+    )
+    transport: Literal["stdio", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=DEFAULT_HTTP_PORT, ge=0, le=65535)
+    allow_remote: bool = Field(
+        default=False,
+        description="Allow binding streamable HTTP to a non-loopback address.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Extra Host header values accepted over HTTP (DNS-rebinding protection).",
+    )
+    call_budget: float = Field(
+        default=DEFAULT_CALL_BUDGET,
+        gt=0,
+        description="Seconds a tool call may block before it returns status in_progress.",
+    )
+    progress_interval: float = Field(default=DEFAULT_PROGRESS_INTERVAL, gt=0)
+    max_text_chars: int = Field(default=DEFAULT_MAX_TEXT_CHARS, ge=1000)
+    retention_days: float = Field(default=DEFAULT_RETENTION_DAYS, gt=0)
+    attachment_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Directories local file attachments may come from (none by default).",
+    )
+    max_attachment_bytes: int = Field(default=DEFAULT_MAX_ATTACHMENT_BYTES, ge=1)
+    models_file: Path | None = Field(
+        default=None, description="A models.toml that extends or overrides the bundled one."
+    )
+    default_model: str | None = Field(default=None, description="Model used when none is given.")
+    verbose: int = Field(default=0, ge=0)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings
+
+
+def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Settings:
+    """Merge flags > environment > config file > defaults into one Settings."""
+    values = _read_config_file(config_file) if config_file is not None else {}
+    # The environment source ranks below init values, so a file value may only be passed on
+    # where the environment does not set that key; flags always win.
+    for name in _names_set_by_env():
+        values.pop(name, None)
+    values.update(flags)
+    return Settings(**values)
+
+
+def _names_set_by_env() -> set[str]:
+    import os
+
+    names = {
+        key[len(_ENV_PREFIX) :].lower() for key in os.environ if key.upper().startswith(_ENV_PREFIX)
+    }
+    if os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY"):
+        names.add("api_key")
+    return names
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+    known = set(Settings.model_fields)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(
+            f"config file {path} has unknown keys: {', '.join(unknown)} "
+            f"(see config/server.example.toml)"
+        )
+    return data
