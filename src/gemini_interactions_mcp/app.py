@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from .models import ModelRegistry
+    from .research.monitor import ResearchMonitor
     from .state.base import Store
     from .upstream.client import InteractionsClient
 
@@ -33,6 +34,7 @@ class AppState:
     base_url: str
     transport: httpx2.AsyncBaseTransport | None = None
     clock: Callable[[], float] = time.time
+    monitor: ResearchMonitor | None = None
     _client: InteractionsClient | None = None
     _store: Store | None = None
     _registry: ModelRegistry | None = None

@@ -57,6 +57,7 @@ class Conversations:
         self.app = app
         self.owner = owner
         self.progress = progress
+        self.narrator = mapping.Narrator()
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -240,7 +241,7 @@ class Conversations:
         return await self._finish(rec, result, turn.notes)
 
     async def _on_event(self, event: Any) -> None:
-        message = mapping.progress_message(event)
+        message = self.narrator.message(event)
         if message is None:
             return
         kind, text = message

@@ -117,3 +117,30 @@ class ConversationList(BaseModel):
     conversations: list[ConversationInfo]
     forgotten: str | None = None
     notes: list[str] = Field(default_factory=list)
+
+
+class ResearchProgress(BaseModel):
+    phase: str
+    searches: int = 0
+    pages_read: int = 0
+    thoughts: list[str] = Field(default_factory=list, description="latest thought summaries")
+    recent_searches: list[str] = Field(default_factory=list)
+    recent_pages: list[str] = Field(default_factory=list)
+
+
+class Research(BaseModel):
+    """Result of deep_research_start, deep_research_status and deep_research_cancel."""
+
+    research_id: str
+    status: str
+    agent: str = ""
+    query: str = ""
+    elapsed_seconds: float | None = None
+    progress: ResearchProgress | None = None
+    report: str | None = None
+    next_offset: int | None = Field(default=None, description="more report: pass as offset")
+    report_uri: str | None = None
+    sources: list[Source] | None = None
+    usage: Usage | None = None
+    error: str | None = None
+    notes: list[str] = Field(default_factory=list)

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
+import anyio
 from mcp.server import MCPServer
 from pydantic import SecretStr
 
 from . import __version__, tools
 from .app import AppState
+from .research import tools as research_tools
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -50,6 +52,13 @@ def build_server(
             if store is not None:
                 app.use_store(store)
             stack.push_async_callback(app.aclose)
+            from .research.monitor import ResearchMonitor
+
+            app.monitor = ResearchMonitor(app)
+            tg = await stack.enter_async_context(anyio.create_task_group())
+            await tg.start(app.monitor.run)
+            # Unwinds before the client and store close: watchers stop first.
+            stack.callback(tg.cancel_scope.cancel)
             yield app
 
     server: MCPServer[AppState] = MCPServer(
@@ -60,6 +69,7 @@ def build_server(
         log_level="DEBUG" if settings.verbose else "WARNING",
     )
     tools.register(server)
+    research_tools.register(server)
     return server
 
 

@@ -247,6 +247,8 @@ def register(server: MCPServer[AppState]) -> None:
             app = app_of(ctx)
             async with conversations_for(ctx) as convs:
                 rec = await convs.find(conversation_id)
+                if rec.kind == "research" and (prompt is not None or attachments):
+                    return render_answer(await _research_follow_up(ctx, convs, rec, prompt))
                 if prompt is None and not function_results and not attachments:
                     if offset is not None:
                         return render_answer(convs.last_answer(rec, offset=offset))
@@ -336,6 +338,18 @@ def register(server: MCPServer[AppState]) -> None:
             return render(result, "\n".join(lines))
 
         return await guarded(work)
+
+
+async def _research_follow_up(
+    ctx: Ctx, convs: Conversations, rec: Any, prompt: str | None
+) -> Answer:
+    from .research.service import ResearchService
+
+    app = app_of(ctx)
+    if prompt is None or app.monitor is None:
+        raise ToolError("A follow-up on a research takes a prompt (text only).")
+    service = ResearchService(app, app.monitor, convs.owner, convs.progress)
+    return await service.follow_up(convs, rec, prompt)
 
 
 def _input(
