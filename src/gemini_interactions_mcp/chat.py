@@ -221,6 +221,10 @@ class Conversations:
         try:
             with anyio.move_on_after(self.app.settings.call_budget):
                 result = await client.create_stream(body, on_event=on_event)
+        except up.ModelNotFoundError:
+            raise ToolError(
+                f"Model {model!r} is not available at Gemini. {self.app.registry.choices()}"
+            ) from None
         except up.StreamError as exc:
             await self._mark(rec.id, status="failed", pending=None)
             raise ToolError(f"Gemini stopped with an error ({exc.code}: {exc.message}).") from None

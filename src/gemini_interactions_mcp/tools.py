@@ -247,8 +247,8 @@ def register(server: MCPServer[AppState]) -> None:
             app = app_of(ctx)
             async with conversations_for(ctx) as convs:
                 rec = await convs.find(conversation_id)
-                if rec.kind == "research" and (prompt is not None or attachments):
-                    return render_answer(await _research_follow_up(ctx, convs, rec, prompt))
+                if rec.kind == "research" and offset is None:
+                    return render_answer(await _research_turn(ctx, convs, rec, prompt))
                 if prompt is None and not function_results and not attachments:
                     if offset is not None:
                         return render_answer(convs.last_answer(rec, offset=offset))
@@ -340,15 +340,15 @@ def register(server: MCPServer[AppState]) -> None:
         return await guarded(work)
 
 
-async def _research_follow_up(
-    ctx: Ctx, convs: Conversations, rec: Any, prompt: str | None
-) -> Answer:
+async def _research_turn(ctx: Ctx, convs: Conversations, rec: Any, prompt: str | None) -> Answer:
+    """A follow-up question on a research, or (no prompt) its answer once ready."""
     from .research.service import ResearchService
 
     app = app_of(ctx)
-    if prompt is None or app.monitor is None:
-        raise ToolError("A follow-up on a research takes a prompt (text only).")
+    assert app.monitor is not None
     service = ResearchService(app, app.monitor, convs.owner, convs.progress)
+    if prompt is None:
+        return await service.answer(rec)
     return await service.follow_up(convs, rec, prompt)
 
 

@@ -190,7 +190,13 @@ class ResearchService:
             updated = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
             assert updated is not None
         self.monitor.track(self.owner, rec.id)
-        done = await self._wait(updated, self.app.settings.call_budget, until_done=True)
+        return await self.answer(updated)
+
+    async def answer(self, rec: ConversationRecord) -> Answer:
+        """The research's latest answer as a conversation turn, waiting up to the budget."""
+        if rec.status in ACTIVE_RESEARCH_STATUSES and not self.monitor.is_watching(rec.id):
+            self.monitor.track(self.owner, rec.id)
+        done = await self._wait(rec, self.app.settings.call_budget, until_done=True)
         view = self._view(done, offset=0, max_chars=None)
         notes = list(view.notes)
         if done.status in ACTIVE_RESEARCH_STATUSES:

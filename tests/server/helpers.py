@@ -1,0 +1,57 @@
+"""Small helpers for driving the server through a real MCP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp import Client
+from mcp.types import CallToolResult, TextContent
+
+from gemini_interactions_mcp.server import build_server
+from gemini_interactions_mcp.settings import Settings
+
+MODES = ["auto", "legacy"]
+
+
+@asynccontextmanager
+async def connect(settings: Settings, *, mode: str = "auto", **kwargs: Any) -> AsyncIterator[Client]:
+    """An in-memory MCP client session against a fresh server."""
+    server = build_server(settings, **kwargs)
+    async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
+        yield client
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
+
+
+def ok(result: CallToolResult) -> dict[str, Any]:
+    """The structured result of a successful call (fails the test with the error text)."""
+    assert not result.is_error, text_of(result)
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def error(result: CallToolResult) -> str:
+    assert result.is_error, f"expected an error, got {result.structured_content}"
+    return text_of(result)
+
+
+class ProgressLog:
+    """A progress callback that records every notification."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, float | None, str | None]] = []
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        self.events.append((progress, total, message))
+
+    @property
+    def messages(self) -> list[str]:
+        return [m for _, _, m in self.events if m]
+
+    def assert_monotonic(self) -> None:
+        values = [p for p, _, _ in self.events]
+        assert values == sorted(values) and len(set(values)) == len(values), values

@@ -1,0 +1,456 @@
+"""gemini_ask, gemini_continue and gemini_conversations through the in-memory MCP client."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from gemini_interactions_mcp.state.base import ConversationRecord
+from gemini_interactions_mcp.state.memory import MemoryStore
+
+from .helpers import MODES, ProgressLog, connect, error, ok
+
+pytestmark = pytest.mark.anyio
+
+WEATHER = {
+    "name": "get_weather",
+    "description": "Weather for a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_ask_then_continue_keeps_the_conversation(make_settings: Any, mode: str) -> None:
+    async with connect(make_settings(), mode=mode) as client:
+        first = ok(await client.call_tool("gemini_ask", {"prompt": "hello there"}))
+        assert first["status"] == "completed"
+        assert "turn 1: hello there" in first["text"]
+        assert first["conversation_id"].startswith("c_")
+        assert first["model"] == "gemini-3-flash-preview"
+        assert first["usage"]["total_tokens"] > 0
+
+        second = ok(
+            await client.call_tool(
+                "gemini_continue",
+                {"conversation_id": first["conversation_id"], "prompt": "and again"},
+            )
+        )
+        assert "turn 2: and again" in second["text"]
+        assert second["conversation_id"] == first["conversation_id"]
+        assert second["interaction_id"] != first["interaction_id"]
+
+        # No conversation_id: the caller's latest conversation.
+        third = ok(await client.call_tool("gemini_continue", {"prompt": "third"}))
+        assert "turn 3: third" in third["text"]
+
+
+async def test_interaction_scoped_settings_are_resent_every_turn(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        first = ok(
+            await client.call_tool(
+                "gemini_ask",
+                {
+                    "prompt": "hi",
+                    "system_instruction": "be brief",
+                    "tools": ["google_search"],
+                    "functions": [WEATHER],
+                },
+            )
+        )
+        assert "system: be brief" in first["text"]
+        second = ok(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": first["conversation_id"], "prompt": "more"}
+            )
+        )
+        assert "turn 2: more" in second["text"]
+        assert "system: be brief" in second["text"]
+        assert "google_search" in second["text"] and "fn:get_weather" in second["text"]
+
+        # A turn may override a setting; the override is used for that turn.
+        third = ok(
+            await client.call_tool(
+                "gemini_continue",
+                {"prompt": "again", "system_instruction": "be verbose"},
+            )
+        )
+        assert "system: be verbose" in third["text"]
+
+
+async def test_google_search_reports_activity_and_sources(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        result = ok(
+            await client.call_tool(
+                "gemini_ask",
+                {"prompt": "tallest mountain [[search tallest mountain]]", "tools": ["google_search"]},
+            )
+        )
+    kinds = [a["kind"] for a in result["tool_activity"]]
+    assert "google_search" in kinds
+    assert result["sources"] and all(s["url"].startswith("http") for s in result["sources"])
+
+
+async def test_deprecated_model_is_substituted_with_a_note(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        result = ok(
+            await client.call_tool("gemini_ask", {"prompt": "hi", "model": "gemini-1.5-pro"})
+        )
+    assert result["model"] == "gemini-3-flash-preview"
+    assert any(
+        "gemini-1.5-pro is deprecated; used gemini-3-flash-preview instead" in n
+        for n in result["notes"]
+    )
+
+
+async def test_alias_resolves_to_the_current_model(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        result = ok(await client.call_tool("gemini_ask", {"prompt": "hi", "model": "pro"}))
+    assert result["model"] == "gemini-3.1-pro-preview"
+
+
+async def test_unknown_model_error_lists_the_current_choices(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        message = error(
+            await client.call_tool("gemini_ask", {"prompt": "hi", "model": "gemini-9-ultra"})
+        )
+        assert "gemini-9-ultra" in message
+        assert "gemini-3-flash-preview" in message
+        # The server keeps serving.
+        ok(await client.call_tool("gemini_ask", {"prompt": "still there?"}))
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_function_call_round_trip(make_settings: Any, mode: str) -> None:
+    async with connect(make_settings(), mode=mode) as client:
+        asked = ok(
+            await client.call_tool(
+                "gemini_ask",
+                {
+                    "prompt": 'weather? [[call get_weather {"city": "Paris"}]]',
+                    "functions": [WEATHER],
+                },
+            )
+        )
+        assert asked["status"] == "requires_action"
+        (call,) = asked["function_calls"]
+        assert call["name"] == "get_weather" and call["arguments"] == {"city": "Paris"}
+
+        # A prompt is refused while results are owed.
+        assert "function results" in error(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": asked["conversation_id"], "prompt": "x"}
+            )
+        )
+        assert "Unknown call_id" in error(
+            await client.call_tool(
+                "gemini_continue",
+                {
+                    "conversation_id": asked["conversation_id"],
+                    "function_results": [{"call_id": "nope", "result": 1}],
+                },
+            )
+        )
+        answered = ok(
+            await client.call_tool(
+                "gemini_continue",
+                {
+                    "conversation_id": asked["conversation_id"],
+                    "function_results": [{"call_id": call["call_id"], "result": {"temp_c": 18}}],
+                },
+            )
+        )
+    assert answered["status"] == "completed"
+    assert "get_weather" in answered["text"] and "18" in answered["text"]
+
+
+async def test_response_schema_gives_a_parsed_valid_value(make_settings: Any) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "height_m": {"type": "integer"}},
+        "required": ["name", "height_m"],
+    }
+    async with connect(make_settings()) as client:
+        result = ok(
+            await client.call_tool("gemini_ask", {"prompt": "a mountain", "response_schema": schema})
+        )
+    assert isinstance(result["parsed"], dict)
+    assert isinstance(result["parsed"]["height_m"], int)
+    assert isinstance(result["parsed"]["name"], str)
+
+
+async def test_progress_notifications_carry_text_so_far(make_settings: Any) -> None:
+    log = ProgressLog()
+    async with connect(make_settings()) as client:
+        ok(
+            await client.call_tool(
+                "gemini_ask",
+                {"prompt": "long [[chars 3000]] [[delay 2]] [[search x]]", "tools": ["google_search"]},
+                progress_callback=log,
+            )
+        )
+    assert any(m.startswith("writing") for m in log.messages), log.messages
+    assert any(m.startswith("searching") for m in log.messages), log.messages
+    log.assert_monotonic()
+
+
+async def test_heartbeat_progress_while_upstream_is_silent(make_settings: Any) -> None:
+    log = ProgressLog()
+    async with connect(make_settings(progress_interval=0.1)) as client:
+        ok(
+            await client.call_tool(
+                "gemini_ask", {"prompt": "slow [[chars 40]] [[delay 150]]"}, progress_callback=log
+            )
+        )
+    assert any("waiting for Gemini" in m for m in log.messages), log.messages
+    log.assert_monotonic()
+
+
+async def test_concurrent_continues_never_fork_the_conversation(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        first = ok(await client.call_tool("gemini_ask", {"prompt": "start [[delay 5]]"}))
+        cid = first["conversation_id"]
+        texts: list[str] = []
+
+        async def go(prompt: str) -> None:
+            result = ok(
+                await client.call_tool(
+                    "gemini_continue",
+                    {"conversation_id": cid, "prompt": f"{prompt} [[chars 200]] [[delay 5]]"},
+                )
+            )
+            texts.append(result["text"])
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(go, "left")
+            tg.start_soon(go, "right")
+        assert sorted(t.split(":")[0] for t in texts) == ["turn 2", "turn 3"]
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        assert listing["conversations"][0]["turns"] == 3
+
+
+async def test_call_past_the_budget_returns_in_progress_then_collects(make_settings: Any) -> None:
+    async with connect(make_settings(call_budget=0.3)) as client:
+        started = ok(
+            await client.call_tool("gemini_ask", {"prompt": "slow [[chars 300]] [[delay 40]]"})
+        )
+        assert started["status"] == "in_progress"
+        assert any("no prompt" in n for n in started["notes"])
+        cid = started["conversation_id"]
+        # A new prompt must wait until the running answer is collected.
+        assert "still being generated" in error(
+            await client.call_tool("gemini_continue", {"conversation_id": cid, "prompt": "next"})
+        )
+        result: dict[str, Any] = started
+        with anyio.fail_after(15):
+            while result["status"] == "in_progress":
+                result = ok(await client.call_tool("gemini_continue", {"conversation_id": cid}))
+        assert result["status"] == "completed"
+        assert "turn 1: slow" in result["text"]
+        nxt = ok(await client.call_tool("gemini_continue", {"conversation_id": cid, "prompt": "next"}))
+        assert "turn 2: next" in nxt["text"]
+
+
+async def test_long_text_is_cut_and_paged_by_offset(make_settings: Any) -> None:
+    async with connect(make_settings(max_text_chars=1000)) as client:
+        first = ok(await client.call_tool("gemini_ask", {"prompt": "big [[chars 2500]]"}))
+        assert len(first["text"]) == 1000 and first["next_offset"] == 1000
+        pieces = [first["text"]]
+        offset = first["next_offset"]
+        while offset is not None:
+            page = ok(
+                await client.call_tool(
+                    "gemini_continue",
+                    {"conversation_id": first["conversation_id"], "offset": offset},
+                )
+            )
+            pieces.append(page["text"])
+            offset = page.get("next_offset")
+        full = "".join(pieces)
+    assert len(full) >= 2500 and full.startswith("turn 1: big")
+
+
+async def test_conversations_lists_and_forgets(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        a = ok(await client.call_tool("gemini_ask", {"prompt": "first one", "title": "Alpha"}))
+        b = ok(await client.call_tool("gemini_ask", {"prompt": "second one"}))
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        ids = [c["conversation_id"] for c in listing["conversations"]]
+        assert ids == [b["conversation_id"], a["conversation_id"]]
+        assert listing["conversations"][1]["title"] == "Alpha"
+        assert listing["conversations"][0]["status"] == "completed"
+
+        gone = ok(
+            await client.call_tool(
+                "gemini_conversations", {"forget": a["conversation_id"], "delete_upstream": True}
+            )
+        )
+        assert gone["forgotten"] == a["conversation_id"]
+        assert [c["conversation_id"] for c in gone["conversations"]] == [b["conversation_id"]]
+        assert "Unknown conversation_id" in error(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": a["conversation_id"], "prompt": "x"}
+            )
+        )
+
+
+async def test_foreign_handle_answers_like_an_unknown_one(make_settings: Any) -> None:
+    store = MemoryStore()
+    await store.open()
+    now = time.time()
+    await store.insert(
+        ConversationRecord(
+            id="c_someone_elses", owner="auth:mallory", created_at=now, updated_at=now,
+            last_interaction_id="v1_x", status="completed",
+        )
+    )
+    async with connect(make_settings(), store=store) as client:
+        foreign = error(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": "c_someone_elses", "prompt": "hi"}
+            )
+        )
+        unknown = error(
+            await client.call_tool("gemini_continue", {"conversation_id": "c_made_up", "prompt": "hi"})
+        )
+        assert foreign.replace("c_someone_elses", "X") == unknown.replace("c_made_up", "X")
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        assert listing["conversations"] == []
+
+
+async def test_expired_conversation_says_to_start_anew(make_settings: Any) -> None:
+    clock = [time.time()]
+    async with connect(make_settings(), clock=lambda: clock[0]) as client:
+        first = ok(await client.call_tool("gemini_ask", {"prompt": "old"}))
+        clock[0] += 56 * 86_400
+        message = error(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": first["conversation_id"], "prompt": "hi"}
+            )
+        )
+        assert "expired" in message and "gemini_ask" in message
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        assert listing["conversations"][0]["status"] == "expired"
+
+
+async def test_store_false_conversations_cannot_be_continued(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        first = ok(await client.call_tool("gemini_ask", {"prompt": "private", "store": False}))
+        assert "turn 1: private" in first["text"]
+        message = error(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": first["conversation_id"], "prompt": "more"}
+            )
+        )
+    assert "store=false" in message
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "x", "tools": ["web_browser"]}, "google_search"),
+        ({"prompt": "x", "response_schema": {"type": "objekt"}}, "not a valid JSON Schema"),
+        ({"prompt": "x", "tools": [{"type": "file_search"}]}, "stores"),
+        ({"prompt": "x", "attachments": [{"data": "!!!", "mime_type": "image/png"}]}, "base64"),
+        ({"prompt": "x", "attachments": [{"uri": "gs://b/f.png"}]}, "mime_type"),
+        ({"prompt": "x", "attachments": [{"path": "/etc/passwd"}]}, "disabled"),
+        ({"prompt": "x", "thinking_level": "extreme"}, "minimal"),
+    ],
+)
+async def test_bad_arguments_give_a_helpful_error(
+    make_settings: Any, args: dict[str, Any], expected: str
+) -> None:
+    async with connect(make_settings()) as client:
+        message = error(await client.call_tool("gemini_ask", args))
+        assert expected in message
+        ok(await client.call_tool("gemini_ask", {"prompt": "still serving"}))
+
+
+async def test_local_attachments_only_from_allowed_directories(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "note.txt").write_text("hello file")
+    (allowed / "big.bin").write_bytes(b"x" * 2048)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("nope")
+    settings = make_settings(attachment_dirs=[allowed], max_attachment_bytes=1024)
+    async with connect(settings) as client:
+        good = ok(
+            await client.call_tool(
+                "gemini_ask",
+                {"prompt": "read it", "attachments": [{"path": str(allowed / "note.txt")}]},
+            )
+        )
+        assert "turn 1: read it" in good["text"]
+        assert "outside the allowed" in error(
+            await client.call_tool(
+                "gemini_ask", {"prompt": "x", "attachments": [{"path": str(outside)}]}
+            )
+        )
+        assert "no such file" in error(
+            await client.call_tool(
+                "gemini_ask", {"prompt": "x", "attachments": [{"path": str(allowed / "gone.txt")}]}
+            )
+        )
+        assert "limit" in error(
+            await client.call_tool(
+                "gemini_ask", {"prompt": "x", "attachments": [{"path": str(allowed / "big.bin")}]}
+            )
+        )
+        inline = base64.b64encode(b"y" * 2048).decode()
+        assert "limit" in error(
+            await client.call_tool(
+                "gemini_ask",
+                {"prompt": "x", "attachments": [{"data": inline, "mime_type": "image/png"}]},
+            )
+        )
+
+
+async def test_continue_without_any_conversation_says_how_to_start(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        message = error(await client.call_tool("gemini_continue", {"prompt": "hi"}))
+    assert "gemini_ask" in message
+
+
+async def test_upstream_failure_is_a_tool_error_and_the_server_keeps_serving(
+    make_settings: Any,
+) -> None:
+    async with connect(make_settings()) as client:
+        message = error(await client.call_tool("gemini_ask", {"prompt": "boom [[error 500]]"}))
+        assert "Gemini" in message
+        message = error(await client.call_tool("gemini_ask", {"prompt": "mid [[fail safety]]"}))
+        assert "safety" in message
+        ok(await client.call_tool("gemini_ask", {"prompt": "fine"}))
+
+
+async def test_tools_list_is_small_and_annotated(make_settings: Any) -> None:
+    import json
+
+    async with connect(make_settings()) as client:
+        listed = await client.list_tools()
+    payload = json.dumps([t.model_dump(mode="json", exclude_none=True) for t in listed.tools])
+    assert len(payload.encode()) < 8 * 1024, len(payload)
+    by_name = {t.name: t for t in listed.tools}
+    assert set(by_name) == {
+        "gemini_ask",
+        "gemini_continue",
+        "gemini_conversations",
+        "deep_research_start",
+        "deep_research_status",
+        "deep_research_cancel",
+    }
+    status = by_name["deep_research_status"].annotations
+    assert status is not None and status.read_only_hint is True
+    ask = by_name["gemini_ask"].annotations
+    assert ask is not None and ask.open_world_hint is True and ask.read_only_hint is False

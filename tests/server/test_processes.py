@@ -1,0 +1,203 @@
+"""The real thing: the emulator and the server as subprocesses, over stdio and streamable HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from .helpers import ok
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+KEY = "process-test-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_API"))}
+    env.update(extra)
+    return env
+
+
+def spawn(args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
+    with log.open("ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gemini_interactions_mcp", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=child_env(**env),
+        )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    proc = spawn(
+        ["emulator", "--port", str(port), "--research-seconds", "2"], tmp_path / "emulator.log"
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def stdio_params(url: str, state: Path) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "gemini_interactions_mcp", "--state", str(state), "--base-url", url],
+        env=child_env(GEMINI_API_KEY=KEY),
+    )
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_stdio_conversation_survives_a_restart(
+    emulator_process: str, tmp_path: Path, mode: str
+) -> None:
+    params = stdio_params(emulator_process, tmp_path / "state.sqlite3")
+    async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+        first = ok(await client.call_tool("gemini_ask", {"prompt": "remember me"}))
+        second = ok(await client.call_tool("gemini_continue", {"prompt": "still there?"}))
+        assert "turn 2: still there?" in second["text"]
+    async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+        third = ok(
+            await client.call_tool(
+                "gemini_continue",
+                {"conversation_id": first["conversation_id"], "prompt": "after restart"},
+            )
+        )
+    assert "turn 3: after restart" in third["text"]
+
+
+def start_http(url: str, state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = spawn(
+        ["--transport", "http", "--port", str(port), "--state", str(state), "--base-url", url],
+        log,
+        GEMINI_API_KEY=KEY,
+    )
+    wait_for_port(port, proc)
+    return proc, f"http://127.0.0.1:{port}/mcp"
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_streamable_http_ask_and_continue(
+    emulator_process: str, tmp_path: Path, mode: str
+) -> None:
+    proc, url = start_http(emulator_process, tmp_path / "s.sqlite3", tmp_path / "http.log")
+    try:
+        async with Client(url, mode=mode) as client:  # type: ignore[arg-type]
+            first = ok(await client.call_tool("gemini_ask", {"prompt": "over http"}))
+            second = ok(
+                await client.call_tool(
+                    "gemini_continue",
+                    {"conversation_id": first["conversation_id"], "prompt": "again"},
+                )
+            )
+        assert "turn 2: again" in second["text"]
+    finally:
+        stop(proc)
+
+
+async def test_research_survives_a_killed_server(emulator_process: str, tmp_path: Path) -> None:
+    state = tmp_path / "s.sqlite3"
+    log = tmp_path / "http.log"
+    proc, url = start_http(emulator_process, state, log)
+    try:
+        async with Client(url) as client:
+            started = ok(
+                await client.call_tool("deep_research_start", {"query": "kill me midway"})
+            )
+    finally:
+        proc.kill()  # no clean shutdown: the research is still running upstream
+        proc.wait()
+    rid = started["research_id"]
+    proc, url = start_http(emulator_process, state, log)
+    try:
+        async with Client(url) as client:
+            with anyio.fail_after(30):
+                status: dict[str, Any] = {"status": "in_progress"}
+                while status["status"] in ("queued", "in_progress"):
+                    status = ok(
+                        await client.call_tool(
+                            "deep_research_status", {"research_id": rid, "wait_seconds": 5}
+                        )
+                    )
+            assert status["status"] == "completed"
+            assert "kill me midway" in status["report"]
+            resource = await client.read_resource(f"gemini://research/{rid}/report")
+            assert resource.contents[0].text == status["report"]  # type: ignore[union-attr]
+    finally:
+        stop(proc)
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gemini_interactions_mcp", *args],
+        capture_output=True,
+        text=True,
+        env=child_env(**env),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def test_startup_without_a_key_fails_with_one_clear_sentence() -> None:
+    result = run_cli()
+    assert result.returncode == 2
+    assert "GEMINI_API_KEY" in result.stderr and "--emulator" in result.stderr
+    assert result.stdout == ""
+
+
+def test_http_on_a_public_address_needs_an_explicit_flag() -> None:
+    result = run_cli("--transport", "http", "--host", "0.0.0.0", GEMINI_API_KEY=KEY)
+    assert result.returncode == 2
+    assert "--allow-remote" in result.stderr
+
+
+def test_demo_runs_offline_on_the_emulator() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "turn 2" in out
+    assert "get_weather" in out
+    assert "parsed:" in out

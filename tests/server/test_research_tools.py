@@ -1,0 +1,214 @@
+"""Deep Research tools through the in-memory MCP client, against the emulator on a port."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio
+import pytest
+
+from .helpers import MODES, ProgressLog, connect, error, ok
+
+pytestmark = pytest.mark.anyio
+
+
+async def wait_done(client: Any, research_id: str, **extra: Any) -> dict[str, Any]:
+    """Poll deep_research_status (with waiting) until the research ends."""
+    with anyio.fail_after(20):
+        while True:
+            status = ok(
+                await client.call_tool(
+                    "deep_research_status",
+                    {"research_id": research_id, "wait_seconds": 5, **extra},
+                )
+            )
+            if status["status"] not in ("queued", "in_progress"):
+                return status
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_research_runs_to_a_report_with_sources(make_settings: Any, mode: str) -> None:
+    async with connect(make_settings(), mode=mode) as client:
+        began = time.monotonic()
+        started = ok(
+            await client.call_tool("deep_research_start", {"query": "history of the bicycle"})
+        )
+        assert time.monotonic() - began < 2
+        rid = started["research_id"]
+        assert rid.startswith("r_")
+        assert started["status"] in ("queued", "in_progress")
+        assert started["agent"] == "deep-research-preview-04-2026"
+
+        done = await wait_done(client, rid)
+        assert done["status"] == "completed"
+        assert "history of the bicycle" in done["report"]
+        assert done["sources"] and all(s["url"].startswith("http") for s in done["sources"])
+        assert done["usage"]["total_tokens"] > 0
+        assert done["progress"]["searches"] >= 1 and done["progress"]["pages_read"] >= 1
+        assert done["report_uri"] == f"gemini://research/{rid}/report"
+
+        resource = await client.read_resource(done["report_uri"])
+        assert resource.contents[0].text == done["report"]  # type: ignore[union-attr]
+
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        (item,) = listing["conversations"]
+        assert item["conversation_id"] == rid and item["kind"] == "research"
+        assert item["status"] == "completed"
+
+
+async def test_report_is_paged_by_offset_and_max_chars(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "tides"}))["research_id"]
+        full = (await wait_done(client, rid))["report"]
+        pieces, offset = [], 0
+        while offset is not None:
+            page = ok(
+                await client.call_tool(
+                    "deep_research_status",
+                    {"research_id": rid, "offset": offset, "max_chars": 100},
+                )
+            )
+            assert len(page["report"]) <= 100
+            pieces.append(page["report"])
+            offset = page.get("next_offset")
+    assert "".join(pieces) == full
+
+
+async def test_waiting_status_sends_progress_notifications(make_settings: Any) -> None:
+    log = ProgressLog()
+    async with connect(make_settings(progress_interval=0.1)) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "volcanoes"}))[
+            "research_id"
+        ]
+        with anyio.fail_after(20):
+            status = "in_progress"
+            while status in ("queued", "in_progress"):
+                result = ok(
+                    await client.call_tool(
+                        "deep_research_status",
+                        {"research_id": rid, "wait_seconds": 5},
+                        progress_callback=log,
+                    )
+                )
+                status = result["status"]
+    assert log.messages
+    log.assert_monotonic()
+
+
+async def test_cancel_while_running_and_after_completion(make_settings: Any, emulator_config: Any) -> None:
+    emulator_config.research_seconds = 5.0
+    async with connect(make_settings()) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "long one"}))["research_id"]
+        cancelled = ok(await client.call_tool("deep_research_cancel", {"research_id": rid}))
+        assert cancelled["status"] == "cancelled"
+        again = ok(await client.call_tool("deep_research_cancel", {"research_id": rid}))
+        assert again["status"] == "cancelled"
+        assert any("already cancelled" in n for n in again["notes"])
+        status = ok(await client.call_tool("deep_research_status", {"research_id": rid}))
+        assert status["status"] == "cancelled"
+
+
+async def test_cancel_after_completion_changes_nothing(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "quick"}))["research_id"]
+        done = await wait_done(client, rid)
+        result = ok(await client.call_tool("deep_research_cancel", {"research_id": rid}))
+        assert result["status"] == "completed"
+        assert any("already completed" in n for n in result["notes"])
+        after = ok(await client.call_tool("deep_research_status", {"research_id": rid}))
+        assert after["report"] == done["report"]
+
+
+async def test_dropped_stream_is_resumed_without_duplicates(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        dropped = ok(
+            await client.call_tool("deep_research_start", {"query": "coral reefs [[drop 6]]"})
+        )["research_id"]
+        plain = ok(await client.call_tool("deep_research_start", {"query": "coral reefs"}))[
+            "research_id"
+        ]
+        after_drop = await wait_done(client, dropped)
+        reference = await wait_done(client, plain)
+    assert after_drop["status"] == "completed"
+    # The same deterministic research, once with a cut stream: nothing lost, nothing twice.
+    assert after_drop["report"] == reference["report"]
+    assert after_drop["sources"] == reference["sources"]
+    assert after_drop["progress"]["thoughts"] == reference["progress"]["thoughts"]
+    assert after_drop["progress"]["searches"] == reference["progress"]["searches"]
+    assert after_drop["progress"]["pages_read"] == reference["progress"]["pages_read"]
+
+
+async def test_twenty_researches_at_once_each_get_their_own_report(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        ids: dict[str, str] = {}
+
+        async def start(n: int) -> None:
+            result = ok(
+                await client.call_tool("deep_research_start", {"query": f"topic number {n}"})
+            )
+            ids[result["research_id"]] = f"topic number {n}"
+
+        async with anyio.create_task_group() as tg:
+            for n in range(20):
+                tg.start_soon(start, n)
+        assert len(ids) == 20
+        for rid, query in ids.items():
+            done = await wait_done(client, rid)
+            assert done["status"] == "completed"
+            assert query in done["report"]
+            others = [q for q in ids.values() if q != query]
+            assert not any(f"{q}\n" in done["report"] for q in others)
+
+
+async def test_made_up_research_id_looks_unknown(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        for tool in ("deep_research_status", "deep_research_cancel"):
+            message = error(await client.call_tool(tool, {"research_id": "r_made_up"}))
+            assert "Unknown research_id" in message
+        chat = ok(await client.call_tool("gemini_ask", {"prompt": "hi"}))
+        # A conversation id is not a research id.
+        assert "Unknown research_id" in error(
+            await client.call_tool(
+                "deep_research_status", {"research_id": chat["conversation_id"]}
+            )
+        )
+
+
+async def test_follow_up_question_carries_the_research_context(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "solar sails"}))[
+            "research_id"
+        ]
+        await wait_done(client, rid)
+        answer = ok(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": rid, "prompt": "what about cost?"}
+            )
+        )
+        with anyio.fail_after(20):
+            while answer["status"] in ("queued", "in_progress"):
+                answer = ok(await client.call_tool("gemini_continue", {"conversation_id": rid}))
+    assert "turn 2: what about cost?" in answer["text"]
+    assert "solar sails" in answer["text"]
+
+
+async def test_collaborative_planning_waits_for_confirmation(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        rid = ok(
+            await client.call_tool(
+                "deep_research_start",
+                {"query": "urban beekeeping", "collaborative_planning": True},
+            )
+        )["research_id"]
+        planned = await wait_done(client, rid)
+        assert planned["status"] == "awaiting_plan_confirmation"
+        assert planned["report"].startswith("Research plan")
+        ok(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": rid, "prompt": "Looks good, go ahead."}
+            )
+        )
+        done = await wait_done(client, rid)
+    assert done["status"] == "completed"
+    assert "urban beekeeping" in done["report"]
