@@ -59,10 +59,18 @@ async def reporting(
             if progress.silent_for() >= interval:
                 await progress.report(f"{waiting} ({progress.elapsed():.0f} s)")
 
+    if send is None:
+        yield progress
+        return
+    failure: BaseException | None = None
     async with anyio.create_task_group() as tg:
-        if send is not None:
-            tg.start_soon(heartbeat)
+        tg.start_soon(heartbeat)
         try:
             yield progress
+        except BaseException as exc:
+            # Re-raised below, outside the task group, so callers see it unwrapped.
+            failure = exc
         finally:
             tg.cancel_scope.cancel()
+    if failure is not None:
+        raise failure

@@ -16,47 +16,45 @@ ThinkingLevel = Literal["minimal", "low", "medium", "high"]
 
 
 class BuiltinTool(BaseModel):
-    """A built-in Gemini tool with settings; a bare name works too."""
+    """file_search: stores, top_k. mcp_server: url, name, headers, allowed_tools."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: BuiltinToolName
-    stores: list[str] | None = Field(default=None, description="file_search store names")
-    top_k: int | None = Field(default=None, ge=1, le=100, description="file_search results")
-    name: str | None = Field(default=None, description="mcp_server name")
-    url: str | None = Field(default=None, description="mcp_server endpoint URL")
-    headers: dict[str, str] | None = Field(default=None, description="mcp_server headers")
-    allowed_tools: list[str] | None = Field(default=None, description="mcp_server tool names")
+    stores: list[str] | None = None
+    top_k: int | None = Field(default=None, ge=1, le=100)
+    name: str | None = None
+    url: str | None = None
+    headers: dict[str, str] | None = None
+    allowed_tools: list[str] | None = None
 
 
 class FunctionDeclaration(BaseModel):
-    """A function the MCP client runs itself; calls come back as status requires_action."""
+    """parameters: JSON Schema of the arguments."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][\w.\-]*$")
     description: str = ""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
 class Attachment(BaseModel):
-    """One of: uri + mime_type, data (base64) + mime_type, or path (local file, stdio only)."""
+    """uri+mime_type, data (base64)+mime_type, or path (stdio only)."""
 
     model_config = ConfigDict(extra="forbid")
 
     uri: str | None = None
-    data: str | None = Field(default=None, description="base64")
+    data: str | None = None
     path: str | None = None
     mime_type: str | None = None
 
 
 class FunctionResult(BaseModel):
-    """The answer to one function call."""
-
     model_config = ConfigDict(extra="forbid")
 
     call_id: str = Field(min_length=1)
-    result: Any = Field(description="JSON value or text")
+    result: Any
     is_error: bool = False
 
 
@@ -134,7 +132,6 @@ class Research(BaseModel):
     research_id: str
     status: str
     agent: str = ""
-    query: str = ""
     elapsed_seconds: float | None = None
     progress: ResearchProgress | None = None
     report: str | None = None

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server import MCPServer
+from mcp.types import Tool as MCPTool
 from pydantic import SecretStr
 
 from . import __version__, tools
 from .app import AppState
 from .research import tools as research_tools
+from .schema import compact, outline
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -28,6 +30,25 @@ INSTRUCTIONS = (
     "deep_research_status with the research_id. Long answers return status in_progress; "
     "collect them with gemini_continue and no prompt."
 )
+
+
+class GeminiMCPServer(MCPServer[AppState]):
+    """MCPServer advertising compact tool schemas (the tools are fixed, so computed once)."""
+
+    _listed: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        if self._listed is None:
+            self._listed = [
+                tool.model_copy(
+                    update={
+                        "input_schema": compact(tool.input_schema),
+                        "output_schema": outline(tool.output_schema),
+                    }
+                )
+                for tool in await super().list_tools()
+            ]
+        return self._listed
 
 
 def build_server(
@@ -61,7 +82,7 @@ def build_server(
             stack.callback(tg.cancel_scope.cancel)
             yield app
 
-    server: MCPServer[AppState] = MCPServer(
+    server: MCPServer[AppState] = GeminiMCPServer(
         "gemini-interactions-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,

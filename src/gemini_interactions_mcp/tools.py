@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from .app import AppState
 from .chat import Conversations, Turn, title_from
@@ -36,31 +36,36 @@ Ctx = Context[AppState, Any]
 
 MAX_PROMPT_CHARS = 1_000_000
 
-Prompt = Annotated[
-    str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="Your message")
-]
+Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
 Model = Annotated[str | None, Field(description="Alias (flash, pro, flash-lite) or model id")]
-System = Annotated[str | None, Field(description="System instruction")]
+System = str | None
+# A bare name is listed as a plain string: the names are already enumerated in BuiltinTool.
+ToolName = Annotated[BuiltinToolName, WithJsonSchema({"type": "string"})]
 Tools = Annotated[
-    list[BuiltinToolName | BuiltinTool] | None,
+    list[ToolName | BuiltinTool] | None,
     Field(description="Built-in tools, by name or with settings"),
 ]
 Functions = Annotated[
     list[FunctionDeclaration] | None,
-    Field(description="Functions you run; calls end the turn with status requires_action"),
+    Field(description="Functions you run: calls end the turn as requires_action"),
 ]
-Thinking = Annotated[ThinkingLevel | None, Field(description="Thinking depth")]
+Thinking = ThinkingLevel | None
 Summaries = Annotated[bool | None, Field(description="Return thought summaries")]
-Schema = Annotated[dict[str, Any] | None, Field(description="JSON Schema the answer must follow")]
+Schema = Annotated[dict[str, Any] | None, Field(description="JSON Schema of a JSON answer")]
 Attachments = Annotated[list[Attachment] | None, Field(description="Files: uri, data or path")]
-MaxTokens = Annotated[int | None, Field(ge=1, le=1_000_000, description="Output token cap")]
+MaxTokens = Annotated[int | None, Field(ge=1, le=1_000_000)]
 
-_OPEN = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-)
-_LIST = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
-)
+# gemini_continue takes the same settings as gemini_ask; its advertised schema points there
+# instead of repeating every nested definition (the full models still validate the input).
+_AS_IN_ASK = WithJsonSchema({"type": "array", "description": "as in gemini_ask"})
+ContinueTools = Annotated[list[BuiltinToolName | BuiltinTool] | None, _AS_IN_ASK]
+ContinueFunctions = Annotated[list[FunctionDeclaration] | None, _AS_IN_ASK]
+ContinueAttachments = Annotated[list[Attachment] | None, _AS_IN_ASK]
+
+# Only hints that differ from the spec's defaults (not read-only, destructive, not
+# idempotent, open world) are sent: tools/list is read by a model on every session.
+_OPEN = ToolAnnotations(destructive_hint=False)
+_LIST = ToolAnnotations(destructive_hint=True)
 
 
 def owner_of(ctx: Ctx) -> str:
@@ -165,8 +170,8 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(
         description=(
-            "Ask Gemini; starts a conversation kept server-side. Returns conversation_id for "
-            "gemini_continue."
+            "Ask Gemini, starting a conversation kept server-side (its conversation_id goes to "
+            "gemini_continue)."
         ),
         annotations=_OPEN,
     )
@@ -181,9 +186,7 @@ def register(server: MCPServer[AppState]) -> None:
         thought_summaries: Summaries = None,
         response_schema: Schema = None,
         attachments: Attachments = None,
-        store: Annotated[
-            bool, Field(description="Keep state upstream (needed to continue)")
-        ] = True,
+        store: Annotated[bool, Field(description="false: nothing kept upstream")] = True,
         max_output_tokens: MaxTokens = None,
         title: Annotated[str | None, Field(max_length=200)] = None,
     ) -> Annotated[CallToolResult, Answer]:
@@ -221,9 +224,8 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(
         description=(
-            "Next turn of a Gemini conversation (default: your latest). Give a prompt, or "
-            "function_results; neither collects an answer still running or pages by offset. "
-            "Omitted settings are re-sent from the conversation."
+            "Next turn of a Gemini conversation (default: your latest): a prompt or "
+            "function_results. Neither: collect a running answer, or page with offset."
         ),
         annotations=_OPEN,
     )
@@ -233,14 +235,14 @@ def register(server: MCPServer[AppState]) -> None:
         conversation_id: str | None = None,
         function_results: list[FunctionResult] | None = None,
         offset: Annotated[int | None, Field(ge=0, description="Page the latest answer")] = None,
-        model: Model = None,
+        model: str | None = None,
         system_instruction: System = None,
-        tools: Tools = None,
-        functions: Functions = None,
+        tools: ContinueTools = None,
+        functions: ContinueFunctions = None,
         thinking_level: Thinking = None,
-        thought_summaries: Summaries = None,
-        response_schema: Schema = None,
-        attachments: Attachments = None,
+        thought_summaries: bool | None = None,
+        response_schema: dict[str, Any] | None = None,
+        attachments: ContinueAttachments = None,
         max_output_tokens: MaxTokens = None,
     ) -> Annotated[CallToolResult, Answer]:
         async def work() -> CallToolResult:

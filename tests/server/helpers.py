@@ -16,7 +16,9 @@ MODES = ["auto", "legacy"]
 
 
 @asynccontextmanager
-async def connect(settings: Settings, *, mode: str = "auto", **kwargs: Any) -> AsyncIterator[Client]:
+async def connect(
+    settings: Settings, *, mode: str = "auto", **kwargs: Any
+) -> AsyncIterator[Client]:
     """An in-memory MCP client session against a fresh server."""
     server = build_server(settings, **kwargs)
     async with Client(server, mode=mode) as client:  # type: ignore[arg-type]

@@ -91,7 +91,10 @@ async def test_google_search_reports_activity_and_sources(make_settings: Any) ->
         result = ok(
             await client.call_tool(
                 "gemini_ask",
-                {"prompt": "tallest mountain [[search tallest mountain]]", "tools": ["google_search"]},
+                {
+                    "prompt": "tallest mountain [[search tallest mountain]]",
+                    "tools": ["google_search"],
+                },
             )
         )
     kinds = [a["kind"] for a in result["tool_activity"]]
@@ -180,7 +183,9 @@ async def test_response_schema_gives_a_parsed_valid_value(make_settings: Any) ->
     }
     async with connect(make_settings()) as client:
         result = ok(
-            await client.call_tool("gemini_ask", {"prompt": "a mountain", "response_schema": schema})
+            await client.call_tool(
+                "gemini_ask", {"prompt": "a mountain", "response_schema": schema}
+            )
         )
     assert isinstance(result["parsed"], dict)
     assert isinstance(result["parsed"]["height_m"], int)
@@ -193,7 +198,10 @@ async def test_progress_notifications_carry_text_so_far(make_settings: Any) -> N
         ok(
             await client.call_tool(
                 "gemini_ask",
-                {"prompt": "long [[chars 3000]] [[delay 2]] [[search x]]", "tools": ["google_search"]},
+                {
+                    "prompt": "long [[chars 3000]] [[delay 2]] [[search x]]",
+                    "tools": ["google_search"],
+                },
                 progress_callback=log,
             )
         )
@@ -255,7 +263,9 @@ async def test_call_past_the_budget_returns_in_progress_then_collects(make_setti
                 result = ok(await client.call_tool("gemini_continue", {"conversation_id": cid}))
         assert result["status"] == "completed"
         assert "turn 1: slow" in result["text"]
-        nxt = ok(await client.call_tool("gemini_continue", {"conversation_id": cid, "prompt": "next"}))
+        nxt = ok(
+            await client.call_tool("gemini_continue", {"conversation_id": cid, "prompt": "next"})
+        )
         assert "turn 2: next" in nxt["text"]
 
 
@@ -308,8 +318,12 @@ async def test_foreign_handle_answers_like_an_unknown_one(make_settings: Any) ->
     now = time.time()
     await store.insert(
         ConversationRecord(
-            id="c_someone_elses", owner="auth:mallory", created_at=now, updated_at=now,
-            last_interaction_id="v1_x", status="completed",
+            id="c_someone_elses",
+            owner="auth:mallory",
+            created_at=now,
+            updated_at=now,
+            last_interaction_id="v1_x",
+            status="completed",
         )
     )
     async with connect(make_settings(), store=store) as client:
@@ -319,7 +333,9 @@ async def test_foreign_handle_answers_like_an_unknown_one(make_settings: Any) ->
             )
         )
         unknown = error(
-            await client.call_tool("gemini_continue", {"conversation_id": "c_made_up", "prompt": "hi"})
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": "c_made_up", "prompt": "hi"}
+            )
         )
         assert foreign.replace("c_someone_elses", "X") == unknown.replace("c_made_up", "X")
         listing = ok(await client.call_tool("gemini_conversations", {}))
@@ -439,7 +455,10 @@ async def test_tools_list_is_small_and_annotated(make_settings: Any) -> None:
 
     async with connect(make_settings()) as client:
         listed = await client.list_tools()
-    payload = json.dumps([t.model_dump(mode="json", exclude_none=True) for t in listed.tools])
+    payload = json.dumps(
+        [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed.tools],
+        separators=(",", ":"),
+    )
     assert len(payload.encode()) < 8 * 1024, len(payload)
     by_name = {t.name: t for t in listed.tools}
     assert set(by_name) == {
@@ -450,7 +469,14 @@ async def test_tools_list_is_small_and_annotated(make_settings: Any) -> None:
         "deep_research_status",
         "deep_research_cancel",
     }
+    # Unset hints mean the spec's defaults: not read-only, destructive, open world.
     status = by_name["deep_research_status"].annotations
     assert status is not None and status.read_only_hint is True
-    ask = by_name["gemini_ask"].annotations
-    assert ask is not None and ask.open_world_hint is True and ask.read_only_hint is False
+    assert status.open_world_hint is False
+    for name in ("gemini_ask", "gemini_continue", "deep_research_start"):
+        hints = by_name[name].annotations
+        assert hints is not None and hints.destructive_hint is False
+        assert not hints.read_only_hint and hints.open_world_hint in (None, True)
+    cancel = by_name["deep_research_cancel"].annotations
+    assert cancel is not None and cancel.destructive_hint and cancel.idempotent_hint
+    assert all(by_name[n].output_schema for n in by_name)

@@ -144,9 +144,7 @@ async def test_research_survives_a_killed_server(emulator_process: str, tmp_path
     proc, url = start_http(emulator_process, state, log)
     try:
         async with Client(url) as client:
-            started = ok(
-                await client.call_tool("deep_research_start", {"query": "kill me midway"})
-            )
+            started = ok(await client.call_tool("deep_research_start", {"query": "kill me midway"}))
     finally:
         proc.kill()  # no clean shutdown: the research is still running upstream
         proc.wait()

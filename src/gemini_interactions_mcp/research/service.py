@@ -279,7 +279,6 @@ class ResearchService:
             research_id=rec.id,
             status=rec.status,
             agent=rec.model,
-            query=data.get("followup") or data.get("query", ""),
             elapsed_seconds=round(self.app.clock() - data.get("started_at", rec.created_at), 1),
             progress=ResearchProgress(
                 phase=raw.get("phase", "queued"),

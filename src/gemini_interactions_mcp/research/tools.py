@@ -18,20 +18,13 @@ from ..results import BuiltinTool, Research
 from ..tools import Ctx, app_of, guarded, owner_of, render
 from .service import REPORT_URI, ResearchService
 
-_START = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-)
-_STATUS = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-_CANCEL = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
-)
+# Hints that differ from the spec's defaults (see tools.py).
+_START = ToolAnnotations(destructive_hint=False)
+_STATUS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+_CANCEL = ToolAnnotations(destructive_hint=True, idempotent_hint=True)
 
 
 class McpServerSpec(BaseModel):
-    """A remote MCP server the agent may use."""
-
     model_config = ConfigDict(extra="forbid")
 
     url: str
@@ -88,23 +81,23 @@ def register(server: MCPServer[Any]) -> None:
 
     @server.tool(
         description=(
-            "Start Google's Deep Research agent in the background (minutes). Returns research_id "
-            "at once; follow with deep_research_status."
+            "Start Google's Deep Research agent in the background (takes minutes); returns "
+            "research_id at once."
         ),
         annotations=_START,
     )
     async def deep_research_start(
         ctx: Ctx,
         query: Annotated[str, Field(min_length=1, max_length=100_000)],
-        max: Annotated[bool, Field(description="Use the deeper, slower max agent")] = False,
+        max: Annotated[bool, Field(description="Deeper, slower agent")] = False,
         file_search_stores: Annotated[
-            list[str] | None, Field(description="File search store names to research too")
+            list[str] | None, Field(description="File search stores to use")
         ] = None,
         mcp_servers: list[McpServerSpec] | None = None,
         collaborative_planning: Annotated[
-            bool, Field(description="Propose a plan first; confirm it with gemini_continue")
+            bool, Field(description="Plan first; confirm via gemini_continue")
         ] = False,
-        visualization: Annotated[bool, Field(description="Allow charts in the report")] = False,
+        visualization: Annotated[bool, Field(description="Charts in the report")] = False,
     ) -> Annotated[CallToolResult, Research]:
         async def work() -> CallToolResult:
             app = app_of(ctx)
@@ -129,8 +122,8 @@ def register(server: MCPServer[Any]) -> None:
 
     @server.tool(
         description=(
-            "Status, progress and (when done) the report of a Deep Research, paged by offset. "
-            "wait_seconds waits for completion or new progress."
+            "Deep Research status and progress; when done, the report (paged by offset). "
+            "wait_seconds waits for news."
         ),
         annotations=_STATUS,
     )

@@ -1,0 +1,244 @@
+"""The HTTP face of the emulator: a Starlette app speaking the Interactions wire.
+
+Routes, for any version segment and behind any path prefix:
+``POST /{v}/interactions``, ``GET|DELETE /{v}/interactions/{id}`` and
+``POST /{v}/interactions/{id}/cancel``. Anything else is a 404 with the error envelope.
+
+The endpoint is a raw ASGI callable because two faults need control a framework
+response does not give: cutting a connection after the headers, or mid-stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from . import sse
+from .config import EmulatorConfig
+from .emulator import Emulator, RecordedRequest
+from .errors import ApiError, invalid, not_found
+from .record import Record
+
+logger = logging.getLogger(__name__)
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+REDACTED = "REDACTED"
+_SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization"})
+
+
+@dataclass
+class JsonReply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StreamReply:
+    record: Record
+    after: int = 0
+
+
+def match(path: str, method: str) -> tuple[str, str | None] | None:
+    """Which operation a path names: (operation, interaction id) or None."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[-1] == "interactions" and method == "POST":
+        return "create", None
+    if len(parts) >= 3 and parts[-2] == "interactions" and method in ("GET", "DELETE"):
+        return method.lower(), parts[-1]
+    if len(parts) >= 4 and parts[-3] == "interactions" and parts[-1] == "cancel":
+        return ("cancel", parts[-2]) if method == "POST" else None
+    return None
+
+
+class InteractionsEndpoint:
+    """The single ASGI endpoint behind every path."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        method = str(scope["method"]).upper()
+        raw = await _read_body(receive)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True))
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        try:
+            payload = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            payload = None
+            bad_json = True
+        else:
+            bad_json = False
+        self.emulator.record_request(_recorded(method, scope["path"], query, headers, payload))
+        route = match(str(scope["path"]), method)
+        drop = False
+        try:
+            if route is None:
+                raise not_found(f"No route for {method} {scope['path']}.")
+            fault = self.emulator.take_fault(method)
+            if fault is not None and not fault.drop_after_headers:
+                raise fault.error()
+            drop = fault is not None
+            self.emulator.check_api_key(_api_key(headers, query))
+            self.emulator.check_rate()
+            if bad_json:
+                raise invalid("Invalid JSON payload received.")
+            reply = await self._dispatch(route, query, payload)
+        except ApiError as exc:
+            reply = JsonReply(exc.envelope(), exc.status, exc.headers)
+        if isinstance(reply, JsonReply):
+            await _send_json(send, reply, cut=drop)
+        else:
+            await self._send_stream(send, receive, reply, cut=drop)
+
+    async def _dispatch(
+        self, route: tuple[str, str | None], query: dict[str, str], payload: Any
+    ) -> JsonReply | StreamReply:
+        operation, interaction_id = route
+        emulator = self.emulator
+        if operation == "create":
+            created = await emulator.create(payload)
+            if created.request.stream:
+                return StreamReply(created.record)
+            if not created.request.background:
+                await created.record.wait_finished()
+                if created.unary_error is not None:
+                    raise created.unary_error
+            return JsonReply(created.record.view(full=False))
+        assert interaction_id is not None
+        if operation == "cancel":
+            return JsonReply(emulator.cancel(interaction_id))
+        if operation == "delete":
+            emulator.delete(interaction_id)
+            return JsonReply({})
+        record = emulator.lookup(interaction_id)
+        if _flag(query.get("stream")):
+            after = 0
+            if query.get("last_event_id"):
+                found = record.event_index(query["last_event_id"])
+                if found is None:
+                    raise invalid(f"Unknown last_event_id '{query['last_event_id']}'.")
+                after = found
+            return StreamReply(record, after)
+        return JsonReply(record.view(full=True, include_input=_flag(query.get("include_input"))))
+
+    async def _send_stream(
+        self, send: Send, receive: Receive, reply: StreamReply, *, cut: bool
+    ) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/event-stream; charset=utf-8"),
+                    (b"cache-control", b"no-cache"),
+                    (b"x-accel-buffering", b"no"),
+                ],
+            }
+        )
+        if cut:
+            return
+        record = reply.record
+        limit = None
+        if record.drop_after is not None and not record.drop_used:
+            record.drop_used, limit = True, record.drop_after
+        sent = 0
+        async with anyio.create_task_group() as group:
+            group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
+            events: AsyncIterator[dict[str, Any]] = self.emulator.tail(record, reply.after)
+            async for event in events:
+                if limit is not None and sent >= limit:
+                    cut = True
+                    break
+                await send(
+                    {"type": "http.response.body", "body": sse.frame(event), "more_body": True}
+                )
+                sent += 1
+            group.cancel_scope.cancel()
+        if not cut:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # Returning without the final body message makes the server cut the connection.
+
+
+async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send_json(send: Send, reply: JsonReply, *, cut: bool) -> None:
+    headers = [(b"content-type", b"application/json")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    if not cut:
+        body = json.dumps(reply.body, ensure_ascii=False).encode()
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _flag(value: str | None) -> bool:
+    return value is not None and value.lower() in ("true", "1")
+
+
+def _api_key(headers: dict[str, str], query: dict[str, str]) -> str | None:
+    if headers.get("x-goog-api-key"):
+        return headers["x-goog-api-key"]
+    if query.get("key"):
+        return query["key"]
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _recorded(
+    method: str, path: str, query: dict[str, str], headers: dict[str, str], payload: Any
+) -> RecordedRequest:
+    return RecordedRequest(
+        method=method,
+        path=path,
+        query={k: REDACTED if k == "key" else v for k, v in query.items()},
+        headers={k: REDACTED if k in _SECRET_HEADERS else v for k, v in headers.items()},
+        json=payload,
+    )
+
+
+def create_app(config: EmulatorConfig | None = None) -> Starlette:
+    """The emulator as a Starlette app; ``app.state.emulator`` is its :class:`Emulator`."""
+    emulator = Emulator(config or EmulatorConfig())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            emulator.attach(group)
+            try:
+                yield
+            finally:
+                emulator.shutdown()
+                group.cancel_scope.cancel()
+
+    app = Starlette(
+        routes=[Route("/{path:path}", InteractionsEndpoint(emulator))], lifespan=lifespan
+    )
+    app.state.emulator = emulator
+    return app

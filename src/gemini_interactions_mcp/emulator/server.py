@@ -1,0 +1,115 @@
+"""Running the emulator on a real port: forever (the CLI) or for the length of a test."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import anyio
+import uvicorn
+from starlette.applications import Starlette
+
+from .app import create_app
+from .config import SHUTDOWN_GRACE_S, EmulatorConfig
+from .emulator import Emulator
+
+
+class _IntentionalDrops(logging.Filter):
+    """Hides uvicorn's complaint about the connections the emulator cuts on purpose.
+
+    The emulator only ever leaves a response unfinished to emulate a dropped connection
+    (``[[drop K]]``, ``fail_next(drop_after_headers=True)``), so it is not an error here.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("ASGI callable returned without completing")
+
+
+@contextlib.contextmanager
+def _quiet_drops() -> Iterator[None]:
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    quiet = _IntentionalDrops()
+    uvicorn_errors.addFilter(quiet)
+    try:
+        yield
+    finally:
+        uvicorn_errors.removeFilter(quiet)
+
+
+async def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the emulator until the process is told to stop."""
+    app = create_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S
+        )
+    )
+    with _quiet_drops():
+        await server.serve()
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves the host process's signal handlers alone."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve_in_background(
+    config: EmulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    app: Starlette | None = None,
+) -> AsyncIterator[str]:
+    """Serve on a loopback port inside the current event loop; yields the base URL.
+
+    ``port=0`` picks a free port. Pass ``app`` (from :func:`create_app`) instead of a
+    config to inspect its ``app.state.emulator`` while it serves. On exit, open streams
+    are ended and the server stops.
+    """
+    if app is None:
+        app = create_app(config)
+    emulator: Emulator = app.state.emulator
+    server = _EmbeddedServer(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        )
+    )
+    # Binding here makes the port known at once; the kernel queues early connections
+    # until uvicorn has run the lifespan and starts accepting.
+    sock = _listening_socket(host, port)
+    with _quiet_drops(), contextlib.closing(sock):
+        async with anyio.create_task_group() as group:
+            group.start_soon(server.serve, [sock])
+            try:
+                yield f"http://{_url_host(host)}:{sock.getsockname()[1]}"
+            finally:
+                emulator.shutdown()
+                server.should_exit = True
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

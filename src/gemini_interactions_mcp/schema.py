@@ -1,0 +1,87 @@
+"""Compact JSON Schemas for ``tools/list``: every byte there is read by a model.
+
+Pydantic's schemas repeat a ``title`` for every field and spell an optional value as
+``anyOf: [X, {"type": "null"}]`` with ``default: null``. Optional is already said by a
+field's absence from ``required``, so those go; arguments are still validated by the
+pydantic models, not by this advertised schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NAME_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+_NULL = {"type": "null"}
+
+
+def compact(node: Any) -> Any:
+    """A smaller schema meaning the same to a client (titles and nullable noise removed)."""
+    if isinstance(node, list):
+        return [compact(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("maxLength", "maximum") and isinstance(value, int) and value >= 100_000:
+            # Huge caps say nothing useful to a caller; the server still enforces them.
+            continue
+        if key == "minLength" and value == 1:
+            # "Not empty" goes without saying; an empty value still gets a clear error.
+            continue
+        if key == "default" and value is None:
+            continue
+        if key == "additionalProperties" and value is False:
+            # Extra keys are still refused by the server-side models, with a clear message.
+            continue
+        if key in _NAME_MAPS and isinstance(value, dict):
+            out[key] = {name: compact(sub) for name, sub in value.items()}
+        else:
+            out[key] = compact(value)
+    options = out.get("anyOf")
+    if isinstance(options, list) and _NULL in options:
+        rest = [option for option in options if option != _NULL]
+        if len(rest) == 1 and isinstance(rest[0], dict):
+            siblings = {k: v for k, v in out.items() if k != "anyOf"}
+            return {**rest[0], **siblings}
+        out["anyOf"] = rest
+    return out
+
+
+def outline(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An output schema cut to its top level: each field's JSON type, nested shapes left open.
+
+    Results are validated against the full pydantic model before they leave; the outline
+    tells a client which fields to expect without paying for every nested definition.
+    """
+    if schema is None:
+        return None
+    props = {name: _outline_type(sub) for name, sub in schema.get("properties", {}).items()}
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if schema.get("required"):
+        out["required"] = schema["required"]
+    return out
+
+
+def _outline_type(node: dict[str, Any]) -> dict[str, Any]:
+    # Results leave out absent values rather than sending null, so null is not listed.
+    kind = _json_type(node)
+    if isinstance(kind, list):
+        kind = [k for k in kind if k != "null"]
+        kind = kind[0] if len(kind) == 1 else kind
+    return {"type": kind} if kind else {}
+
+
+def _json_type(node: dict[str, Any]) -> str | list[str] | None:
+    if "$ref" in node:
+        return "object"
+    kind = node.get("type")
+    if isinstance(kind, str):
+        return kind
+    options = node.get("anyOf") or []
+    kinds = [k for k in (_json_type(o) for o in options) if isinstance(k, str)]
+    if kinds and len(kinds) == len(options):
+        unique = list(dict.fromkeys(kinds))
+        return unique[0] if len(unique) == 1 else unique
+    return None

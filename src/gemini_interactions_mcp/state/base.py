@@ -1,0 +1,190 @@
+"""The conversation record, the store contract every backend honours, and helpers.
+
+Exceptions::
+
+    StoreError                  the store cannot do what was asked (not open, I/O, bad spec)
+    ├── DuplicateHandleError    insert() of an id that already exists, for any owner
+    └── StoreConflictError      mutate() lost the compare-and-set race too many times
+"""
+
+from __future__ import annotations
+
+import builtins
+import random
+import secrets
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import anyio
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "ACTIVE_RESEARCH_STATUSES",
+    "ConversationRecord",
+    "DuplicateHandleError",
+    "Store",
+    "StoreConflictError",
+    "StoreError",
+    "mutate",
+    "new_handle",
+    "open_store",
+]
+
+#: Research records in these states still have paid work running upstream.
+ACTIVE_RESEARCH_STATUSES = frozenset({"queued", "in_progress"})
+
+Kind = Literal["chat", "research"]
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked."""
+
+
+class DuplicateHandleError(StoreError):
+    """A record with this id already exists."""
+
+
+class StoreConflictError(StoreError):
+    """A record kept changing under `mutate` until it gave up."""
+
+
+class ConversationRecord(BaseModel):
+    """One conversation (or research run) as the store keeps it."""
+
+    id: str
+    owner: str
+    kind: Kind = "chat"
+    title: str = ""
+    model: str = ""
+    last_interaction_id: str | None = None
+    turns: int = 0
+    status: str = "new"
+    settings: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    created_at: float
+    updated_at: float
+    version: int = 0
+
+
+class Store(Protocol):
+    """Async persistence of conversation records, scoped by owner.
+
+    A record of another owner is indistinguishable from a missing one, so a handle
+    leaked to someone else reveals nothing.
+    """
+
+    async def open(self) -> None:
+        """Acquire resources (files, connections); call once before use."""
+        ...
+
+    async def close(self) -> None:
+        """Release resources; safe to call twice."""
+        ...
+
+    async def insert(self, record: ConversationRecord) -> None:
+        """Store a new record; `DuplicateHandleError` if its id exists for any owner."""
+        ...
+
+    async def get(self, owner: str, id: str) -> ConversationRecord | None:
+        """The record, or None when unknown or owned by someone else."""
+        ...
+
+    async def update(
+        self, record: ConversationRecord, *, expected_version: int
+    ) -> ConversationRecord | None:
+        """Compare-and-set: store `record` with version `expected_version + 1`.
+
+        Returns the stored record, or None if the stored version differs or the
+        record is gone.
+        """
+        ...
+
+    async def delete(self, owner: str, id: str) -> bool:
+        """Forget a record; False if there was nothing (visible) to delete."""
+        ...
+
+    async def list(
+        self, owner: str, *, limit: int = 20, kind: str | None = None
+    ) -> builtins.list[ConversationRecord]:
+        """The owner's records, most recently updated first (ties: higher id first)."""
+        ...
+
+    async def latest(self, owner: str, *, kind: str | None = "chat") -> ConversationRecord | None:
+        """The owner's most recently updated record of `kind` (any kind if None)."""
+        ...
+
+    async def active_research(self) -> builtins.list[ConversationRecord]:
+        """Research records still queued or running, for every owner, oldest first."""
+        ...
+
+    async def purge(self, *, older_than: float) -> int:
+        """Delete records last updated before `older_than`; return how many."""
+        ...
+
+
+def new_handle(prefix: str) -> str:
+    """A fresh unguessable handle such as ``c_…`` (192 random bits)."""
+    return prefix + secrets.token_urlsafe(24)
+
+
+async def mutate(
+    store: Store,
+    owner: str,
+    id: str,
+    change: Callable[[ConversationRecord], ConversationRecord | None],
+    *,
+    attempts: int = 20,
+    clock: Callable[[], float] | None = time.time,
+) -> ConversationRecord | None:
+    """Apply `change` to a record atomically, retrying when another writer got there first.
+
+    `change` receives a private copy and returns the new record, or None to leave it as
+    it is. It may run several times, so it must not have side effects. Unless `clock` is
+    None, the new record's `updated_at` is stamped with `clock()`. Returns the stored
+    record, None if the record does not exist (for this owner).
+    """
+    for attempt in range(attempts):
+        if attempt:
+            # Random, growing pauses spread out writers that keep colliding, so one
+            # of them gets through instead of all retrying in lockstep.
+            await anyio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
+        current = await store.get(owner, id)
+        if current is None:
+            return None
+        changed = change(current.model_copy(deep=True))
+        if changed is None:
+            return current
+        if (changed.owner, changed.id) != (owner, id):
+            raise ValueError("a change passed to mutate() may not alter the owner or id")
+        if clock is not None:
+            changed.updated_at = clock()
+        stored = await store.update(changed, expected_version=current.version)
+        if stored is not None:
+            return stored
+    raise StoreConflictError(f"conversation {id} kept changing; gave up after {attempts} attempts")
+
+
+def open_store(spec: str) -> Store:
+    """Build the backend named by `spec`; the caller still has to `await store.open()`.
+
+    `spec` is ``memory``, a Redis URL (``redis://``, ``rediss://``, ``unix://``), or a
+    SQLite file path (empty: the default path in the user's data directory).
+    """
+    # Backends are imported here, not at module level: they import this module.
+    spec = spec.strip()
+    if spec == "memory":
+        from gemini_interactions_mcp.state.memory import MemoryStore
+
+        return MemoryStore()
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        from gemini_interactions_mcp.state.redis import RedisStore
+
+        return RedisStore(spec)
+    from gemini_interactions_mcp.state.sqlite import SqliteStore, default_state_path
+
+    path: Path | str = spec or default_state_path()
+    return SqliteStore(path)

@@ -1,0 +1,263 @@
+"""Redis store: shared state for several HTTP replicas of the server.
+
+Layout (every key starts with the prefix, which holds a hash tag so that all keys share
+one cluster slot and the Lua scripts may touch them together)::
+
+    rec:<id>                    hash: owner, kind, version, body (the record as JSON)
+    owner:<owner>               sorted set of the owner's ids by updated_at
+    kind:<kind>:owner:<owner>   the same, for one kind
+    updated                     sorted set of every id by updated_at (for purge)
+    active                      set of ids of queued or running research
+
+Each write is one Lua script, so the record and its indexes change atomically and the
+compare-and-set on the version cannot interleave with another writer.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from gemini_interactions_mcp.state.base import (
+    ACTIVE_RESEARCH_STATUSES,
+    ConversationRecord,
+    DuplicateHandleError,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
+
+__all__ = ["DEFAULT_PREFIX", "RedisStore"]
+
+DEFAULT_PREFIX = "{gemini-interactions-mcp}:"
+_PURGE_BATCH = 500  # ids per purge script run, so one run never blocks Redis for long
+
+# ARGV: prefix, id, owner, kind, version, updated_at, body, active
+_INSERT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local p, id, owner, kind = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+redis.call('HSET', KEYS[1], 'owner', owner, 'kind', kind, 'version', ARGV[5], 'body', ARGV[7])
+redis.call('ZADD', p .. 'owner:' .. owner, ARGV[6], id)
+redis.call('ZADD', p .. 'kind:' .. kind .. ':owner:' .. owner, ARGV[6], id)
+redis.call('ZADD', p .. 'updated', ARGV[6], id)
+if ARGV[8] == '1' then redis.call('SADD', p .. 'active', id) end
+return 1
+"""
+
+# ARGV: prefix, id, owner, kind, expected_version, new_version, updated_at, body, active
+_UPDATE = """
+local p, id, owner, kind = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local cur = redis.call('HMGET', KEYS[1], 'owner', 'version', 'kind')
+if cur[1] ~= owner or cur[2] ~= ARGV[5] then return 0 end
+if cur[3] ~= kind then redis.call('ZREM', p .. 'kind:' .. cur[3] .. ':owner:' .. owner, id) end
+redis.call('HSET', KEYS[1], 'kind', kind, 'version', ARGV[6], 'body', ARGV[8])
+redis.call('ZADD', p .. 'owner:' .. owner, ARGV[7], id)
+redis.call('ZADD', p .. 'kind:' .. kind .. ':owner:' .. owner, ARGV[7], id)
+redis.call('ZADD', p .. 'updated', ARGV[7], id)
+if ARGV[9] == '1' then
+  redis.call('SADD', p .. 'active', id)
+else
+  redis.call('SREM', p .. 'active', id)
+end
+return 1
+"""
+
+# ARGV: prefix, id, owner
+_DELETE = """
+local p, id, owner = ARGV[1], ARGV[2], ARGV[3]
+local cur = redis.call('HMGET', KEYS[1], 'owner', 'kind')
+if cur[1] ~= owner then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', p .. 'owner:' .. owner, id)
+redis.call('ZREM', p .. 'kind:' .. cur[2] .. ':owner:' .. owner, id)
+redis.call('ZREM', p .. 'updated', id)
+redis.call('SREM', p .. 'active', id)
+return 1
+"""
+
+# ARGV: prefix, older_than, batch size
+_PURGE = """
+local p = ARGV[1]
+local ids = redis.call('ZRANGEBYSCORE', p .. 'updated', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(ids) do
+  local key = p .. 'rec:' .. id
+  local cur = redis.call('HMGET', key, 'owner', 'kind')
+  redis.call('DEL', key)
+  if cur[1] then
+    redis.call('ZREM', p .. 'owner:' .. cur[1], id)
+    redis.call('ZREM', p .. 'kind:' .. cur[2] .. ':owner:' .. cur[1], id)
+  end
+  redis.call('ZREM', p .. 'updated', id)
+  redis.call('SREM', p .. 'active', id)
+end
+return #ids
+"""
+
+
+def _is_active(record: ConversationRecord) -> str:
+    return "1" if record.kind == "research" and record.status in ACTIVE_RESEARCH_STATUSES else "0"
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except RedisError as exc:
+        raise StoreError(f"state store {url}: {exc}") from exc
+
+
+class RedisStore:
+    """Records in Redis, shared by every replica that uses the same URL and prefix."""
+
+    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
+        self.url = url
+        self.prefix = prefix
+        self._client: Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    async def open(self) -> None:
+        """Connect and check that the server answers."""
+        if self._client is not None:
+            return
+        try:
+            from redis.asyncio import Redis
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise StoreError(
+                "the Redis store needs the redis package: "
+                "pip install 'gemini-interactions-mcp[redis]'"
+            ) from exc
+        client = Redis.from_url(self.url, decode_responses=True)
+        try:
+            with _translated(self.url):
+                await client.ping()
+        except BaseException:
+            await client.aclose()
+            raise
+        self._client = client
+        self._scripts = {
+            name: client.register_script(source)
+            for name, source in (
+                ("insert", _INSERT),
+                ("update", _UPDATE),
+                ("delete", _DELETE),
+                ("purge", _PURGE),
+            )
+        }
+
+    async def close(self) -> None:
+        """Disconnect; safe to call twice."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def _connected(self) -> Redis:
+        if self._client is None:
+            raise StoreError(f"the state store {self.url} is not open")
+        return self._client
+
+    async def _script(self, name: str, key: str, args: builtins.list[Any]) -> int:
+        self._connected()
+        with _translated(self.url):
+            return int(await self._scripts[name](keys=[key], args=[self.prefix, *args]))
+
+    def _key(self, id: str) -> str:
+        return f"{self.prefix}rec:{id}"
+
+    async def _bodies(self, ids: builtins.list[str]) -> builtins.list[ConversationRecord]:
+        client = self._connected()
+        if not ids:
+            return []
+        with _translated(self.url):
+            async with client.pipeline(transaction=False) as pipe:
+                for id in ids:
+                    pipe.hget(self._key(id), "body")
+                bodies = await pipe.execute()
+        # A record deleted between reading the index and its body is simply skipped.
+        return [ConversationRecord.model_validate_json(body) for body in bodies if body]
+
+    async def insert(self, record: ConversationRecord) -> None:
+        """Store a new record; `DuplicateHandleError` if its id exists."""
+        args = [
+            record.id,
+            record.owner,
+            record.kind,
+            record.version,
+            repr(record.updated_at),
+            record.model_dump_json(),
+            _is_active(record),
+        ]
+        if not await self._script("insert", self._key(record.id), args):
+            raise DuplicateHandleError(f"a conversation with id {record.id} already exists")
+
+    async def get(self, owner: str, id: str) -> ConversationRecord | None:
+        """The owner's record, or None."""
+        client = self._connected()
+        with _translated(self.url):
+            stored_owner, body = await client.hmget(self._key(id), ["owner", "body"])
+        if stored_owner != owner or body is None:
+            return None
+        return ConversationRecord.model_validate_json(body)
+
+    async def update(
+        self, record: ConversationRecord, *, expected_version: int
+    ) -> ConversationRecord | None:
+        """Compare-and-set on (owner, id, version)."""
+        stored = record.model_copy(update={"version": expected_version + 1}, deep=True)
+        args = [
+            record.id,
+            record.owner,
+            record.kind,
+            expected_version,
+            stored.version,
+            repr(record.updated_at),
+            stored.model_dump_json(),
+            _is_active(record),
+        ]
+        return stored if await self._script("update", self._key(record.id), args) else None
+
+    async def delete(self, owner: str, id: str) -> bool:
+        """Forget the owner's record."""
+        return bool(await self._script("delete", self._key(id), [id, owner]))
+
+    async def list(
+        self, owner: str, *, limit: int = 20, kind: str | None = None
+    ) -> builtins.list[ConversationRecord]:
+        """The owner's records, most recently updated first."""
+        client = self._connected()
+        if limit <= 0:
+            return []
+        index = f"owner:{owner}" if kind is None else f"kind:{kind}:owner:{owner}"
+        with _translated(self.url):
+            # decode_responses=True: members come back as str, not bytes.
+            ids = cast("list[str]", await client.zrevrange(self.prefix + index, 0, limit - 1))
+        return await self._bodies(ids)
+
+    async def latest(self, owner: str, *, kind: str | None = "chat") -> ConversationRecord | None:
+        """The owner's most recently updated record of `kind`."""
+        found = await self.list(owner, limit=1, kind=kind)
+        return found[0] if found else None
+
+    async def active_research(self) -> builtins.list[ConversationRecord]:
+        """Queued or running research of every owner, oldest first."""
+        client = self._connected()
+        with _translated(self.url):
+            ids = cast("set[str]", await client.smembers(self.prefix + "active"))
+        records = await self._bodies(sorted(ids))
+        return sorted(records, key=lambda r: (r.created_at, r.id))
+
+    async def purge(self, *, older_than: float) -> int:
+        """Delete records last updated before `older_than`."""
+        total = 0
+        while True:
+            deleted = await self._script(
+                "purge", self.prefix + "updated", [repr(older_than), _PURGE_BATCH]
+            )
+            total += deleted
+            if deleted < _PURGE_BATCH:
+                return total

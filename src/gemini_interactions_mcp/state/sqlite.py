@@ -1,0 +1,315 @@
+"""SQLite store: the embedded default, one file in the user's data directory.
+
+Several processes may share the file: WAL lets readers run beside the one writer,
+`busy_timeout` makes a writer wait for the lock instead of failing, and every update
+is a single compare-and-set statement, so no turn is lost or forked across processes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+import pydantic_core
+
+from gemini_interactions_mcp.state.base import (
+    ACTIVE_RESEARCH_STATUSES,
+    ConversationRecord,
+    DuplicateHandleError,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    # Only for annotations: sqlite3 is imported when a store is opened, not on import.
+    import sqlite3
+
+__all__ = ["APP_DIR_NAME", "SCHEMA_VERSION", "SqliteStore", "default_state_path"]
+
+APP_DIR_NAME = "gemini-interactions-mcp"
+DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a writer waits for another process's lock
+
+# Each entry upgrades the schema by one version; PRAGMA user_version counts the
+# entries applied. Append, never edit: files in the field were built by the old ones.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            model TEXT NOT NULL,
+            last_interaction_id TEXT,
+            turns INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            version INTEGER NOT NULL
+        )
+        """,
+        "CREATE INDEX conversations_owner_updated ON conversations (owner, updated_at)",
+        "CREATE INDEX conversations_kind_status ON conversations (kind, status)",
+        "CREATE INDEX conversations_updated ON conversations (updated_at)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = (
+    "id, owner, kind, title, model, last_interaction_id, turns, status, "
+    "settings, data, created_at, updated_at, version"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM conversations"
+_RECENT_FIRST = "ORDER BY updated_at DESC, id DESC"
+
+T = TypeVar("T")
+
+
+def default_state_path(
+    *,
+    platform: str = sys.platform,
+    environ: Mapping[str, str] = os.environ,
+    home: Path | None = None,
+) -> Path:
+    """Where the state file lives by default: the platform's per-user data directory."""
+    home = home if home is not None else Path.home()
+    if platform == "win32":
+        local = environ.get("LOCALAPPDATA")
+        base = Path(local) if local else home / "AppData" / "Local"
+    elif platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        xdg = environ.get("XDG_DATA_HOME")
+        # The XDG spec says a relative value is invalid and must be ignored.
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / APP_DIR_NAME / "state.sqlite3"
+
+
+def _to_row(record: ConversationRecord) -> tuple[Any, ...]:
+    return (
+        record.id,
+        record.owner,
+        record.kind,
+        record.title,
+        record.model,
+        record.last_interaction_id,
+        record.turns,
+        record.status,
+        pydantic_core.to_json(record.settings).decode(),
+        pydantic_core.to_json(record.data).decode(),
+        record.created_at,
+        record.updated_at,
+        record.version,
+    )
+
+
+def _from_row(row: tuple[Any, ...]) -> ConversationRecord:
+    return ConversationRecord(
+        id=row[0],
+        owner=row[1],
+        kind=row[2],
+        title=row[3],
+        model=row[4],
+        last_interaction_id=row[5],
+        turns=row[6],
+        status=row[7],
+        settings=pydantic_core.from_json(row[8]),
+        data=pydantic_core.from_json(row[9]),
+        created_at=row[10],
+        updated_at=row[11],
+        version=row[12],
+    )
+
+
+def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    import sqlite3
+
+    # Conversations are private: a directory we create is readable by its user only.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # isolation_level=None: autocommit, so each statement is its own transaction and
+    # migrations can say BEGIN IMMEDIATE themselves. check_same_thread=False: calls
+    # arrive on whichever worker thread anyio picks, serialised by the store's lock.
+    conn = sqlite3.connect(
+        path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable against process crashes under WAL; only a power cut may
+        # lose the last transactions, which is an acceptable price for fast commits.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    # BEGIN IMMEDIATE takes the write lock before reading the version, so two
+    # processes starting together cannot both apply the same migration.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} was written by a newer gemini-interactions-mcp (schema {version}, "
+                f"this one knows {SCHEMA_VERSION}); upgrade, or use another state file"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[number]:
+                conn.execute(statement)
+        if version != SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+class SqliteStore:
+    """Records in one SQLite file; safe to share between processes."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self.path = Path(path).expanduser()
+        self._busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
+        self._lock = anyio.Lock()
+
+    async def open(self) -> None:
+        """Open (creating if needed) the file and bring its schema up to date."""
+        import sqlite3
+
+        async with self._lock:
+            if self._conn is not None:
+                return
+            try:
+                self._conn = await anyio.to_thread.run_sync(_connect, self.path, self._busy_timeout)
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreError(f"cannot open the state file {self.path}: {exc}") from exc
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        async with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await anyio.to_thread.run_sync(conn.close)
+
+    async def schema_version(self) -> int:
+        """The schema version recorded in the file."""
+        row = await self._run(lambda c: c.execute("PRAGMA user_version").fetchone())
+        return int(row[0])
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        import sqlite3
+
+        # One connection, one statement at a time: the lock serialises callers, and
+        # to_thread (not abandoned on cancel) keeps the lock until the thread is done.
+        async with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError(f"the state store {self.path} is not open")
+            try:
+                return await anyio.to_thread.run_sync(work, conn)
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"state file {self.path}: {exc}") from exc
+
+    async def insert(self, record: ConversationRecord) -> None:
+        """Store a new record; `DuplicateHandleError` if its id exists."""
+        import sqlite3
+
+        row = _to_row(record)
+        placeholders = ", ".join("?" * len(row))
+        try:
+            await self._run(
+                lambda c: c.execute(
+                    f"INSERT INTO conversations ({_COLUMNS}) VALUES ({placeholders})", row
+                )
+            )
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateHandleError(
+                f"a conversation with id {record.id} already exists"
+            ) from exc
+
+    async def get(self, owner: str, id: str) -> ConversationRecord | None:
+        """The owner's record, or None."""
+        row = await self._run(
+            lambda c: c.execute(f"{_SELECT} WHERE owner = ? AND id = ?", (owner, id)).fetchone()
+        )
+        return _from_row(row) if row is not None else None
+
+    async def update(
+        self, record: ConversationRecord, *, expected_version: int
+    ) -> ConversationRecord | None:
+        """Compare-and-set on (owner, id, version)."""
+        stored = record.model_copy(update={"version": expected_version + 1}, deep=True)
+        row = _to_row(stored)
+        # row[2:] is every column after id and owner, ending with the new version.
+        params = (*row[2:], record.owner, record.id, expected_version)
+        changed = await self._run(
+            lambda c: (
+                c.execute(
+                    "UPDATE conversations SET kind = ?, title = ?, model = ?, "
+                    "last_interaction_id = ?, turns = ?, status = ?, settings = ?, data = ?, "
+                    "created_at = ?, updated_at = ?, version = ? "
+                    "WHERE owner = ? AND id = ? AND version = ?",
+                    params,
+                ).rowcount
+            )
+        )
+        return stored if changed == 1 else None
+
+    async def delete(self, owner: str, id: str) -> bool:
+        """Forget the owner's record."""
+        deleted = await self._run(
+            lambda c: (
+                c.execute(
+                    "DELETE FROM conversations WHERE owner = ? AND id = ?", (owner, id)
+                ).rowcount
+            )
+        )
+        return deleted > 0
+
+    async def list(
+        self, owner: str, *, limit: int = 20, kind: str | None = None
+    ) -> builtins.list[ConversationRecord]:
+        """The owner's records, most recently updated first."""
+        if kind is None:
+            sql = f"{_SELECT} WHERE owner = ? {_RECENT_FIRST} LIMIT ?"
+            params: tuple[Any, ...] = (owner, max(limit, 0))
+        else:
+            sql = f"{_SELECT} WHERE owner = ? AND kind = ? {_RECENT_FIRST} LIMIT ?"
+            params = (owner, kind, max(limit, 0))
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
+        return [_from_row(row) for row in rows]
+
+    async def latest(self, owner: str, *, kind: str | None = "chat") -> ConversationRecord | None:
+        """The owner's most recently updated record of `kind`."""
+        found = await self.list(owner, limit=1, kind=kind)
+        return found[0] if found else None
+
+    async def active_research(self) -> builtins.list[ConversationRecord]:
+        """Queued or running research of every owner, oldest first."""
+        statuses = sorted(ACTIVE_RESEARCH_STATUSES)
+        marks = ", ".join("?" * len(statuses))
+        sql = f"{_SELECT} WHERE kind = 'research' AND status IN ({marks}) ORDER BY created_at, id"
+        rows = await self._run(lambda c: c.execute(sql, statuses).fetchall())
+        return [_from_row(row) for row in rows]
+
+    async def purge(self, *, older_than: float) -> int:
+        """Delete records last updated before `older_than`."""
+        return await self._run(
+            lambda c: (
+                c.execute("DELETE FROM conversations WHERE updated_at < ?", (older_than,)).rowcount
+            )
+        )

@@ -1,0 +1,244 @@
+"""The official google-genai SDK, unchanged, talks to the emulator and parses everything."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from google import genai
+from google.genai import _interactions as sdk_errors
+from pydantic import BaseModel
+from starlette.applications import Starlette
+
+from gemini_interactions_mcp.emulator import EmulatorConfig, serve_in_background
+
+from .conftest import AGENT, MODEL
+
+pytestmark = pytest.mark.anyio
+
+
+def make_client(base_url: str, http: httpx2.AsyncClient | None = None) -> genai.Client:
+    options = genai.types.HttpOptions(
+        base_url=base_url,
+        api_version="v1beta",
+        retry_options=genai.types.HttpRetryOptions(attempts=1),
+        httpx_async_client=http,
+    )
+    return genai.Client(api_key="k", http_options=options)
+
+
+@pytest.fixture
+async def sdk(app: Starlette) -> AsyncIterator[Any]:
+    """The SDK's async interactions surface, in-process over ASGITransport."""
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://emu") as http:
+        client = make_client("http://emu", http)
+        yield client.aio.interactions
+        await client.aio.aclose()
+
+
+@pytest.fixture
+async def live_sdk() -> AsyncIterator[Any]:
+    """The SDK against the emulator on a real loopback port (for streams)."""
+    async with serve_in_background(EmulatorConfig(research_seconds=0.3)) as url:
+        client = make_client(url)
+        yield client.aio.interactions
+        await client.aio.aclose()
+
+
+def unknown_parts(value: Any, path: str = "$") -> list[str]:
+    """Paths of every SDK object parsed as an ``Unknown*`` fallback type."""
+    found: list[str] = []
+    if isinstance(value, BaseModel):
+        if type(value).__name__.startswith("Unknown"):
+            found.append(f"{path}: {type(value).__name__}")
+        # __dict__, not getattr: deprecated fields warn when read as attributes.
+        for name, item in vars(value).items():
+            found += unknown_parts(item, f"{path}.{name}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += unknown_parts(item, f"{path}[{i}]")
+    return found
+
+
+async def collect(stream: Any) -> list[Any]:
+    events = []
+    async with stream:
+        async for event in stream:
+            events.append(event)
+    return events
+
+
+def names(items: list[Any]) -> list[str]:
+    return [type(item).__name__ for item in items]
+
+
+async def test_unary_create_and_get_parse_into_known_sdk_types(sdk: Any) -> None:
+    created = await sdk.create(
+        model=MODEL,
+        input="hello [[think]] [[search cats]] [[code print(1)]] [[url https://a.example]]",
+        tools=[{"type": "google_search"}, {"type": "code_execution"}, {"type": "url_context"}],
+        generation_config={"thinking_summaries": "auto"},
+    )
+    assert created.status == "completed"
+    assert created.output_text.startswith("turn 1: hello | tools: google_search")
+    assert names(created.steps) == [
+        "ThoughtStep",
+        "GoogleSearchCallStep",
+        "GoogleSearchResultStep",
+        "CodeExecutionCallStep",
+        "CodeExecutionResultStep",
+        "URLContextCallStep",
+        "URLContextResultStep",
+        "ModelOutputStep",
+    ]
+    assert unknown_parts(created) == []
+    fetched = await sdk.get(created.id)
+    assert type(fetched.steps[0]).__name__ == "UserInputStep"
+    assert fetched.output_text == created.output_text
+    assert fetched.usage.total_tokens > 0
+    assert unknown_parts(fetched) == []
+
+
+async def test_sdk_streams_create_with_known_event_and_delta_types(live_sdk: Any) -> None:
+    events = await collect(
+        await live_sdk.create(
+            model=MODEL,
+            input="stream me [[think]] [[search dogs]] [[mcp srv lookup]]",
+            tools=[{"type": "google_search"}, {"type": "mcp_server", "name": "srv"}],
+            generation_config={"thinking_summaries": "auto"},
+            stream=True,
+        )
+    )
+    assert names(events)[:2] == ["InteractionCreatedEvent", "InteractionStatusUpdate"]
+    assert names(events)[-1] == "InteractionCompletedEvent"
+    assert "ErrorEvent" not in names(events)
+    assert all(e.event_id for e in events)
+    assert len({e.event_id for e in events}) == len(events)
+    deltas = {type(e.delta).__name__ for e in events if type(e).__name__ == "StepDelta"}
+    assert {"ThoughtSummaryDelta", "ThoughtSignatureDelta", "TextDelta"} <= deltas
+    assert {"GoogleSearchCallDelta", "MCPServerToolCallDelta", "TextAnnotationDelta"} <= deltas
+    starts = [type(e.step).__name__ for e in events if type(e).__name__ == "StepStart"]
+    assert "MCPServerToolResultStep" in starts
+    assert unknown_parts(events) == []
+    assert events[-1].interaction.usage.total_tokens > 0
+
+
+async def test_sdk_resumes_a_stream_after_a_last_event_id(live_sdk: Any) -> None:
+    events = await collect(await live_sdk.create(model=MODEL, input="resume me", stream=True))
+    interaction_id = events[0].interaction.id
+    resumed = await collect(
+        await live_sdk.get(interaction_id, stream=True, last_event_id=events[2].event_id)
+    )
+    assert [e.event_id for e in resumed] == [e.event_id for e in events[3:]]
+    assert unknown_parts(resumed) == []
+
+
+async def test_sdk_cancels_a_running_background_interaction(sdk: Any) -> None:
+    started = await sdk.create(model=MODEL, input="slow [[delay 200]]", background=True)
+    assert started.status == "in_progress"
+    cancelled = await sdk.cancel(started.id)
+    assert cancelled.status == "cancelled"
+    assert (await sdk.get(started.id)).status == "cancelled"
+
+
+async def test_sdk_delete_returns_none_and_the_interaction_is_gone(sdk: Any) -> None:
+    created = await sdk.create(model=MODEL, input="forget me")
+    assert await sdk.delete(created.id) is None
+    with pytest.raises(sdk_errors.NotFoundError):
+        await sdk.get(created.id)
+
+
+async def test_sdk_polls_a_background_deep_research_to_completion(sdk: Any) -> None:
+    started = await sdk.create(
+        agent=AGENT,
+        input="solar sails",
+        background=True,
+        agent_config={"type": "deep-research", "thinking_summaries": "auto"},
+    )
+    assert started.status == "in_progress"
+    with anyio.fail_after(5):
+        while True:
+            done = await sdk.get(started.id)
+            if done.status != "in_progress":
+                break
+            await anyio.sleep(0.01)
+    assert done.status == "completed"
+    assert "# Research report: solar sails" in done.output_text
+    annotations = done.steps[-1].content[0].annotations
+    assert {type(a).__name__ for a in annotations} == {"URLCitation"}
+    assert unknown_parts(done) == []
+
+
+async def test_sdk_streams_a_deep_research_run_with_known_types(live_sdk: Any) -> None:
+    started = await live_sdk.create(agent=AGENT, input="tidal power", background=True)
+    events = await collect(await live_sdk.get(started.id, stream=True))
+    assert names(events)[-1] == "InteractionCompletedEvent"
+    deltas = {type(e.delta).__name__ for e in events if type(e).__name__ == "StepDelta"}
+    assert {"ThoughtSummaryDelta", "URLContextCallDelta", "GoogleSearchResultDelta"} <= deltas
+    assert unknown_parts(events) == []
+
+
+async def test_sdk_function_call_round_trip(sdk: Any) -> None:
+    tools = [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]
+    first = await sdk.create(
+        model=MODEL, input='weather? [[call get_weather {"city": "Paris"}]]', tools=tools
+    )
+    assert first.status == "requires_action"
+    (call,) = first.steps
+    assert type(call).__name__ == "FunctionCallStep"
+    assert (call.name, call.arguments) == ("get_weather", {"city": "Paris"})
+    second = await sdk.create(
+        model=MODEL,
+        previous_interaction_id=first.id,
+        tools=tools,
+        input=[
+            {
+                "type": "function_result",
+                "call_id": call.id,
+                "name": "get_weather",
+                "result": {"t": 21},
+            }
+        ],
+    )
+    assert second.status == "completed"
+    assert (
+        second.output_text
+        == 'turn 2: function get_weather returned {"t":21} | tools: fn:get_weather'
+    )
+
+
+async def test_sdk_follows_a_unary_continuation_across_hops(sdk: Any) -> None:
+    merged = await sdk.create(model=MODEL, input="long answer [[continue]]")
+    assert merged.status == "completed"
+    assert merged.output_text == "turn 1: long answer"
+    assert len(merged.continuation_ids) == 2
+
+
+async def test_sdk_follows_a_streamed_continuation_across_hops(live_sdk: Any) -> None:
+    events = await collect(
+        await live_sdk.create(model=MODEL, input="long stream [[continue]]", stream=True)
+    )
+    completed = [e for e in events if type(e).__name__ == "InteractionCompletedEvent"]
+    assert [e.interaction.status for e in completed] == ["requires_continuation", "completed"]
+    text = "".join(e.delta.text for e in events if type(e).__name__ == "StepDelta")
+    assert text == "turn 1: long stream"
+
+
+async def test_sdk_yields_an_in_stream_error_without_raising(live_sdk: Any) -> None:
+    events = await collect(
+        await live_sdk.create(model=MODEL, input="doomed [[fail api_error]]", stream=True)
+    )
+    assert names(events)[-1] == "ErrorEvent"
+    assert names(events).count("ErrorEvent") == 1
+    assert events[-1].error.code == "api_error"
+
+
+async def test_sdk_raises_typed_errors_for_http_failures(sdk: Any) -> None:
+    with pytest.raises(sdk_errors.NotFoundError):
+        await sdk.create(model="gemini-3-pro-preview", input="retired")
+    with pytest.raises(sdk_errors.BadRequestError):
+        await sdk.create(agent=AGENT, input="needs background")

@@ -1,0 +1,123 @@
+"""Create bodies are validated the way the real API answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+import pytest
+
+from gemini_interactions_mcp.emulator import EmulatorConfig, create_app
+
+from .conftest import AGENT, KEY, MODEL, URL, create
+
+pytestmark = pytest.mark.anyio
+
+
+async def error_of(client: httpx2.AsyncClient, body: Any) -> tuple[int, str, str]:
+    response = await client.post(URL, json=body)
+    error = response.json()["error"]
+    return response.status_code, error["code"], error["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"model": MODEL, "agent": AGENT, "input": "x", "background": True}, "invalid_request"),
+        ({"input": "x"}, "invalid_request"),
+        ({"model": MODEL}, "invalid_request"),
+        ({"model": MODEL, "input": "x", "surprise": 1}, "parameter_unknown"),
+        ({"model": MODEL, "input": "x", "tools": [{"type": "telepathy"}]}, "invalid_request"),
+        ({"model": MODEL, "input": "x", "tools": [{"type": "function"}]}, "invalid_request"),
+        ({"model": MODEL, "input": {"type": "hologram"}}, "invalid_request"),
+        ({"model": MODEL, "input": [{"type": "user_input", "content": 3}]}, "invalid_request"),
+        ({"model": MODEL, "input": [{"type": "mystery_step"}]}, "invalid_request"),
+        ({"model": MODEL, "input": 42}, "invalid_request"),
+        ({"model": MODEL, "input": "x", "stream": "yes"}, "invalid_request"),
+        ({"model": MODEL, "input": "x", "background": True, "store": False}, "invalid_request"),
+        (
+            {"model": MODEL, "input": "x", "agent_config": {"type": "deep-research"}},
+            "invalid_request",
+        ),
+        (
+            {"model": MODEL, "input": "x", "generation_config": {"thinking_level": "max"}},
+            "invalid_request",
+        ),
+        ({"agent": AGENT, "input": "x"}, "invalid_request"),
+        (
+            {"agent": AGENT, "input": "x", "background": True, "generation_config": {}},
+            "invalid_request",
+        ),
+        (
+            {"agent": AGENT, "input": "x", "background": True, "agent_config": {"type": "dynamic"}},
+            "invalid_request",
+        ),
+        ({"model": MODEL, "input": "[[chars many]]"}, "invalid_request"),
+        ({"model": MODEL, "input": "[[call f {bad json}]]"}, "invalid_request"),
+        ([1, 2], "invalid_request"),
+    ],
+)
+async def test_malformed_create_bodies_are_400(
+    client: httpx2.AsyncClient, body: Any, code: str
+) -> None:
+    status, got, message = await error_of(client, body)
+    assert (status, got) == (400, code)
+    assert message
+
+
+async def test_an_unknown_field_names_itself(client: httpx2.AsyncClient) -> None:
+    *_, message = await error_of(client, {"model": MODEL, "input": "x", "foo": 1})
+    assert "'foo'" in message
+
+
+async def test_unknown_fields_pass_when_rejection_is_switched_off() -> None:
+    app = create_app(EmulatorConfig(reject_unknown_fields=False))
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://emu", headers=KEY) as c:
+        response = await c.post(URL, json={"model": MODEL, "input": "x", "foo": 1})
+    assert response.status_code == 200
+
+
+async def test_invalid_json_is_400(client: httpx2.AsyncClient) -> None:
+    response = await client.post(
+        URL, content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
+
+
+@pytest.mark.parametrize("model", ["gemini-3-pro-preview", "gemini-2.0-flash", "gemini-0-nope"])
+async def test_unknown_and_retired_models_are_404_model_not_found_naming_the_id(
+    client: httpx2.AsyncClient, model: str
+) -> None:
+    status, code, message = await error_of(client, {"model": model, "input": "x"})
+    assert (status, code) == (404, "model_not_found")
+    assert model in message
+
+
+async def test_an_unknown_agent_is_404(client: httpx2.AsyncClient) -> None:
+    body = {"agent": "deep-thought", "input": "x", "background": True}
+    status, code, message = await error_of(client, body)
+    assert (status, code) == (404, "not_found")
+    assert "deep-thought" in message
+
+
+async def test_an_unknown_previous_interaction_is_404_not_found(client: httpx2.AsyncClient) -> None:
+    body = {"model": MODEL, "input": "x", "previous_interaction_id": "v1_missing"}
+    assert (await error_of(client, body))[:2] == (404, "not_found")
+
+
+async def test_a_store_false_interaction_cannot_be_chained_or_fetched(
+    client: httpx2.AsyncClient,
+) -> None:
+    hidden = await create(client, input="x", store=False)
+    assert hidden["status"] == "completed"
+    assert (await client.get(f"{URL}/{hidden['id']}")).status_code == 404
+    body = {"model": MODEL, "input": "y", "previous_interaction_id": hidden["id"]}
+    assert (await error_of(client, body))[:2] == (404, "not_found")
+
+
+async def test_the_api_revision_header_is_accepted_and_ignored(client: httpx2.AsyncClient) -> None:
+    response = await client.post(
+        URL, json={"model": MODEL, "input": "x"}, headers={"Api-Revision": "2026-05-20"}
+    )
+    assert response.status_code == 200

@@ -1,0 +1,158 @@
+"""What only the SQLite backend promises: persistence, sharing a file, its schema."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+from gemini_interactions_mcp.state import SqliteStore, StoreError, default_state_path, mutate
+from gemini_interactions_mcp.state.sqlite import SCHEMA_VERSION
+from tests.state.conftest import make_record
+
+pytestmark = pytest.mark.anyio
+
+
+def user_version(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+async def test_reopening_the_file_keeps_every_record(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    first = SqliteStore(path)
+    await first.open()
+    records = [make_record(f"c_{i}", at=float(i), data={"i": i}) for i in range(3)]
+    for record in records:
+        await first.insert(record)
+    updated = await first.update(make_record("c_0", at=0.0, turns=7), expected_version=0)
+    await first.close()
+
+    second = SqliteStore(path)
+    await second.open()
+    try:
+        assert await second.get("alice", "c_0") == updated
+        assert await second.list("alice") == [records[2], records[1], updated]
+    finally:
+        await second.close()
+
+
+async def test_two_stores_on_one_file_respect_compare_and_set(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    left, right = SqliteStore(path), SqliteStore(path)
+    await left.open()
+    await right.open()
+    try:
+        await left.insert(make_record("c_1"))
+        assert await right.update(make_record("c_1", title="right"), expected_version=0)
+        assert await left.update(make_record("c_1", title="left"), expected_version=0) is None
+        stored = await left.get("alice", "c_1")
+        assert stored is not None and stored.title == "right"
+    finally:
+        await left.close()
+        await right.close()
+
+
+async def test_mutates_through_two_stores_on_one_file_lose_no_increment(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    stores = [SqliteStore(path), SqliteStore(path)]
+    for s in stores:
+        await s.open()
+
+    def increment(record):
+        record.turns += 1
+        return record
+
+    async def bump(store: SqliteStore) -> None:
+        await mutate(store, "alice", "c_1", increment, attempts=1000)
+
+    try:
+        await stores[0].insert(make_record("c_1"))
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                for i in range(30):
+                    tg.start_soon(bump, stores[i % 2])
+        stored = await stores[1].get("alice", "c_1")
+        assert stored is not None and stored.turns == 30
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_schema_version_is_recorded_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION
+    finally:
+        await store.close()
+    assert user_version(path) == SCHEMA_VERSION >= 1
+
+
+async def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store = SqliteStore(path)
+    with pytest.raises(StoreError, match="newer"):
+        await store.open()
+    await store.close()
+
+
+async def test_open_creates_missing_parent_directories(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a" / "b" / "state.sqlite3")
+    await store.open()
+    await store.open()  # a second open is a no-op
+    await store.close()
+    assert (tmp_path / "a" / "b" / "state.sqlite3").is_file()
+
+
+async def test_an_unopenable_path_raises_store_error(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)  # a directory, not a file
+    with pytest.raises(StoreError, match="cannot open"):
+        await store.open()
+
+
+async def test_database_errors_become_store_errors(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("DROP TABLE conversations")
+        with pytest.raises(StoreError, match="no such table"):
+            await store.get("alice", "c_1")
+    finally:
+        await store.close()
+
+
+def test_importing_the_state_package_imports_no_backend_library() -> None:
+    code = (
+        "import sys, gemini_interactions_mcp.state; "
+        "sys.exit('sqlite3' in sys.modules or 'redis' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("platform", "environ", "expected"),
+    [
+        ("linux", {}, "/home/u/.local/share"),
+        ("linux", {"XDG_DATA_HOME": "/xdg"}, "/xdg"),
+        ("linux", {"XDG_DATA_HOME": "relative/ignored"}, "/home/u/.local/share"),
+        ("darwin", {}, "/home/u/Library/Application Support"),
+        ("win32", {"LOCALAPPDATA": "/appdata"}, "/appdata"),
+        ("win32", {}, "/home/u/AppData/Local"),
+    ],
+)
+def test_default_state_path_is_in_the_user_data_directory(
+    platform: str, environ: dict[str, str], expected: str
+) -> None:
+    path = default_state_path(platform=platform, environ=environ, home=Path("/home/u"))
+    assert path == Path(expected) / "gemini-interactions-mcp" / "state.sqlite3"

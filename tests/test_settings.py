@@ -1,0 +1,66 @@
+"""Settings precedence: flag > environment > file > default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gemini_interactions_mcp.settings import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_MCP_CALL_BUDGET", "GEMINI_MCP_PORT"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    return path
+
+
+def test_flag_beats_environment_beats_file_beats_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path, "call_budget = 10.0\nport = 9001\nmax_text_chars = 5000\n")
+    monkeypatch.setenv("GEMINI_MCP_CALL_BUDGET", "20")
+    monkeypatch.setenv("GEMINI_MCP_PORT", "9002")
+    settings = load_settings({"port": 9003}, config)
+    assert settings.port == 9003  # flag
+    assert settings.call_budget == 20.0  # environment over file
+    assert settings.max_text_chars == 5000  # file over default
+    assert settings.retention_days == 55.0  # default
+
+
+def test_api_key_from_either_variable_and_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_API_KEY", "sekrit-google")
+    settings = Settings()
+    assert settings.api_key is not None
+    assert settings.api_key.get_secret_value() == "sekrit-google"
+    assert "sekrit" not in repr(settings) and "sekrit" not in str(settings)
+    monkeypatch.setenv("GEMINI_API_KEY", "sekrit-gemini")
+    assert Settings().api_key.get_secret_value() == "sekrit-gemini"  # type: ignore[union-attr]
+
+
+def test_blank_key_counts_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "  ")
+    assert Settings().api_key is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call_budget = ", "not valid TOML"),
+        ("no_such_key = 1\n", "unknown keys: no_such_key"),
+    ],
+)
+def test_bad_config_files_say_what_is_wrong(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        load_settings({}, write(tmp_path, text))
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        load_settings({}, tmp_path / "nope.toml")
