@@ -78,7 +78,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare_server.py"
         bare.write_text(BARE)
-        ours_cmd = [sys.executable, "-m", "gemini_interactions_mcp", "--state", str(Path(tmp) / "s.db")]
+        ours_cmd = [
+            sys.executable,
+            "-m",
+            "gemini_interactions_mcp",
+            "--state",
+            str(Path(tmp) / "s.db"),
+        ]
         bare_cmd = [sys.executable, str(bare)]
         # Warm the OS file cache and bytecode for both before measuring.
         time_to_tools_list(ours_cmd, env)

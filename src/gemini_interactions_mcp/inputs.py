@@ -23,7 +23,7 @@ def build_tools(
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for item in tools or ():
-        spec = BuiltinTool(type=item) if isinstance(item, str) else item  # type: ignore[arg-type]
+        spec = BuiltinTool(type=item) if isinstance(item, str) else item
         key = spec.type if spec.type != "mcp_server" else f"mcp_server:{spec.name}"
         if key in seen:
             raise ToolError(f"Built-in tool {key!r} is listed twice; list each tool once.")

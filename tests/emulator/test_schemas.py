@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import httpx2
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import pytest
 
 from gemini_interactions_mcp.emulator.schemas import value_for

@@ -21,7 +21,7 @@ async def connect(
 ) -> AsyncIterator[Client]:
     """An in-memory MCP client session against a fresh server."""
     server = build_server(settings, **kwargs)
-    async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(server, mode=mode) as client:
         yield client
 
 

@@ -94,11 +94,11 @@ async def test_stdio_conversation_survives_a_restart(
     emulator_process: str, tmp_path: Path, mode: str
 ) -> None:
     params = stdio_params(emulator_process, tmp_path / "state.sqlite3")
-    async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(params, mode=mode) as client:
         first = ok(await client.call_tool("gemini_ask", {"prompt": "remember me"}))
         second = ok(await client.call_tool("gemini_continue", {"prompt": "still there?"}))
         assert "turn 2: still there?" in second["text"]
-    async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(params, mode=mode) as client:
         third = ok(
             await client.call_tool(
                 "gemini_continue",
@@ -125,7 +125,7 @@ async def test_streamable_http_ask_and_continue(
 ) -> None:
     proc, url = start_http(emulator_process, tmp_path / "s.sqlite3", tmp_path / "http.log")
     try:
-        async with Client(url, mode=mode) as client:  # type: ignore[arg-type]
+        async with Client(url, mode=mode) as client:
             first = ok(await client.call_tool("gemini_ask", {"prompt": "over http"}))
             second = ok(
                 await client.call_tool(

@@ -63,7 +63,8 @@ async def test_report_is_paged_by_offset_and_max_chars(make_settings: Any) -> No
     async with connect(make_settings()) as client:
         rid = ok(await client.call_tool("deep_research_start", {"query": "tides"}))["research_id"]
         full = (await wait_done(client, rid))["report"]
-        pieces, offset = [], 0
+        pieces: list[str] = []
+        offset: int | None = 0
         while offset is not None:
             page = ok(
                 await client.call_tool(

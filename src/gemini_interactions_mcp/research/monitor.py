@@ -147,27 +147,24 @@ class ResearchMonitor:
         rec = await store.get(owner, research_id)
         assert rec is not None
         progress: dict[str, Any] = rec.data.get("progress") or prog.empty()
-        state = {"last_event_id": rec.data.get("last_event_id"), "saved": 0.0, "dirty": False}
-        clock = anyio.current_time
+        start_id: str | None = rec.data.get("last_event_id")
+        last_id, saved_at, dirty = start_id, 0.0, False
 
         async def on_event(event: Any) -> None:
-            state["dirty"] = prog.apply(progress, event) or state["dirty"]
+            nonlocal last_id, saved_at, dirty
+            dirty = prog.apply(progress, event) or dirty
             if getattr(event, "event_id", None):
-                state["last_event_id"] = event.event_id
-            if state["dirty"] and clock() - float(state["saved"]) >= SAVE_EVERY:
-                await self._save_progress(
-                    owner, research_id, interaction_id, progress, state["last_event_id"]
-                )
-                state["saved"], state["dirty"] = clock(), False
+                last_id = event.event_id
+            # Progress and the id of the last event it includes are saved together, so a
+            # restart resumes exactly after what was recorded.
+            if dirty and anyio.current_time() - saved_at >= SAVE_EVERY:
+                await self._save_progress(owner, research_id, interaction_id, progress, last_id)
+                saved_at, dirty = anyio.current_time(), False
 
         client = await self.app.client()
-        final = await client.follow(
-            interaction_id, last_event_id=state["last_event_id"], on_event=on_event
-        )
-        if state["dirty"]:
-            await self._save_progress(
-                owner, research_id, interaction_id, progress, state["last_event_id"]
-            )
+        final = await client.follow(interaction_id, last_event_id=start_id, on_event=on_event)
+        if dirty:
+            await self._save_progress(owner, research_id, interaction_id, progress, last_id)
         return final
 
     async def _poll(self, interaction_id: str) -> Interaction:

@@ -54,7 +54,7 @@ def apply(progress: dict[str, Any], event: Any) -> bool:
             progress["phase"] = "reading"
             return _add(progress, "pages", delta.arguments.urls, event.index)
         elif isinstance(delta, wire.TextDelta):
-            first = progress["phase"] != "writing"
+            first = bool(progress["phase"] != "writing")
             progress["phase"] = "writing"
             progress["text_chars"] += len(delta.text)
             return first
