@@ -199,7 +199,7 @@ async def test_progress_notifications_carry_text_so_far(make_settings: Any) -> N
             await client.call_tool(
                 "gemini_ask",
                 {
-                    "prompt": "long [[chars 3000]] [[delay 2]] [[search x]]",
+                    "prompt": "long [[chars 800]] [[delay 2]] [[search x]]",
                     "tools": ["google_search"],
                 },
                 progress_callback=log,

@@ -89,16 +89,14 @@ def stdio_params(url: str, state: Path) -> StdioServerParameters:
     )
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_stdio_conversation_survives_a_restart(
-    emulator_process: str, tmp_path: Path, mode: str
-) -> None:
+async def test_stdio_conversation_survives_a_restart(emulator_process: str, tmp_path: Path) -> None:
+    """Both protocol eras, one per process: the state file is what carries the conversation."""
     params = stdio_params(emulator_process, tmp_path / "state.sqlite3")
-    async with Client(params, mode=mode) as client:
+    async with Client(params, mode="legacy") as client:
         first = ok(await client.call_tool("gemini_ask", {"prompt": "remember me"}))
         second = ok(await client.call_tool("gemini_continue", {"prompt": "still there?"}))
         assert "turn 2: still there?" in second["text"]
-    async with Client(params, mode=mode) as client:
+    async with Client(params) as client:
         third = ok(
             await client.call_tool(
                 "gemini_continue",

@@ -71,7 +71,7 @@ DEEP_RESEARCH_AGENTS: frozenset[str] = frozenset(
 DEFAULT_RESEARCH_SECONDS = 4.0
 # Background model runs pause at least this long between events, so that a client
 # tailing with GET ?stream=true sees live events rather than a finished replay.
-BACKGROUND_MIN_PAUSE_S = 0.01
+BACKGROUND_MIN_PAUSE_S = 0.001
 # How long a graceful shutdown may wait for open connections before they are cut.
 SHUTDOWN_GRACE_S = 1
 
