@@ -12,8 +12,6 @@ import logging
 from mcp import MCPError
 from mcp.types import CallToolResult, TextContent
 
-from .upstream import errors as up
-
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR = -32603
@@ -36,6 +34,9 @@ def describe(exc: BaseException) -> str:
     """The sentence a caller sees for an exception."""
     if isinstance(exc, ToolError):
         return str(exc)
+    # Imported here: the upstream client is loaded on first use, not at start-up.
+    from .upstream import errors as up
+
     if isinstance(exc, up.AuthenticationError):
         # Only the operator can fix a rejected key: make it a protocol error.
         raise MCPError(

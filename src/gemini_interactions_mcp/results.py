@@ -9,6 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Result models are validated only when a tool first returns one, not at start-up.
+_LAZY = ConfigDict(defer_build=True)
+
 BuiltinToolName = Literal[
     "google_search", "code_execution", "url_context", "file_search", "mcp_server"
 ]
@@ -59,22 +62,30 @@ class FunctionResult(BaseModel):
 
 
 class ToolActivity(BaseModel):
+    model_config = _LAZY
+
     kind: str
     detail: str = ""
 
 
 class Source(BaseModel):
+    model_config = _LAZY
+
     url: str
     title: str | None = None
 
 
 class FunctionCall(BaseModel):
+    model_config = _LAZY
+
     call_id: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
 class Usage(BaseModel):
+    model_config = _LAZY
+
     input_tokens: int = 0
     output_tokens: int = 0
     thought_tokens: int = 0
@@ -83,6 +94,8 @@ class Usage(BaseModel):
 
 class Answer(BaseModel):
     """Result of gemini_ask and gemini_continue."""
+
+    model_config = _LAZY
 
     conversation_id: str
     interaction_id: str | None = None
@@ -100,6 +113,8 @@ class Answer(BaseModel):
 
 
 class ConversationInfo(BaseModel):
+    model_config = _LAZY
+
     conversation_id: str
     kind: Literal["chat", "research"]
     title: str
@@ -112,12 +127,16 @@ class ConversationInfo(BaseModel):
 class ConversationList(BaseModel):
     """Result of gemini_conversations."""
 
+    model_config = _LAZY
+
     conversations: list[ConversationInfo]
     forgotten: str | None = None
     notes: list[str] = Field(default_factory=list)
 
 
 class ResearchProgress(BaseModel):
+    model_config = _LAZY
+
     phase: str
     searches: int = 0
     pages_read: int = 0
@@ -128,6 +147,8 @@ class ResearchProgress(BaseModel):
 
 class Research(BaseModel):
     """Result of deep_research_start, deep_research_status and deep_research_cancel."""
+
+    model_config = _LAZY
 
     research_id: str
     status: str

@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server import MCPServer
-from mcp.types import Tool as MCPTool
 from pydantic import SecretStr
 
 from . import __version__, tools
 from .app import AppState
 from .research import tools as research_tools
-from .schema import compact, outline
 from .settings import Settings
+from .surface import GeminiMCPServer
 
 if TYPE_CHECKING:
     import httpx2
@@ -32,32 +31,13 @@ INSTRUCTIONS = (
 )
 
 
-class GeminiMCPServer(MCPServer[AppState]):
-    """MCPServer advertising compact tool schemas (the tools are fixed, so computed once)."""
-
-    _listed: list[MCPTool] | None = None
-
-    async def list_tools(self) -> list[MCPTool]:
-        if self._listed is None:
-            self._listed = [
-                tool.model_copy(
-                    update={
-                        "input_schema": compact(tool.input_schema),
-                        "output_schema": outline(tool.output_schema),
-                    }
-                )
-                for tool in await super().list_tools()
-            ]
-        return self._listed
-
-
 def build_server(
     settings: Settings,
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
-) -> MCPServer[AppState]:
+) -> GeminiMCPServer[AppState]:
     """An MCPServer for `settings`; `transport` and `store` replace the real ones in tests."""
     if settings.emulator:
         # The emulator accepts any key; never send a real one to it.
@@ -82,7 +62,7 @@ def build_server(
             stack.callback(tg.cancel_scope.cancel)
             yield app
 
-    server: MCPServer[AppState] = GeminiMCPServer(
+    server: GeminiMCPServer[AppState] = GeminiMCPServer(
         "gemini-interactions-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,

@@ -8,15 +8,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from .app import AppState
-from .chat import Conversations, Turn, title_from
 from .errors import ToolError, error_result
 from .inputs import build_input, build_tools, check_response_schema, function_result_steps
 from .progress import reporting
@@ -31,6 +29,12 @@ from .results import (
     FunctionResult,
     ThinkingLevel,
 )
+from .surface import GeminiMCPServer
+
+if TYPE_CHECKING:
+    # The conversation machinery (and the upstream client under it) loads on the first
+    # call, keeping start-up as light as a bare MCP server.
+    from .chat import Conversations
 
 Ctx = Context[AppState, Any]
 
@@ -88,6 +92,8 @@ def app_of(ctx: Ctx) -> AppState:
 @asynccontextmanager
 async def conversations_for(ctx: Ctx) -> AsyncIterator[Conversations]:
     """The caller's conversations, with progress notifications wired to this call."""
+    from .chat import Conversations
+
     app = app_of(ctx)
 
     async def send(progress: float, message: str) -> None:
@@ -165,10 +171,11 @@ def scoped_settings(
     return settings
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: GeminiMCPServer[AppState]) -> None:
     """Add the conversation tools to `server`."""
 
-    @server.tool(
+    @server.result_tool(
+        Answer,
         description=(
             "Ask Gemini, starting a conversation kept server-side (its conversation_id goes to "
             "gemini_continue)."
@@ -189,8 +196,10 @@ def register(server: MCPServer[AppState]) -> None:
         store: Annotated[bool, Field(description="false: nothing kept upstream")] = True,
         max_output_tokens: MaxTokens = None,
         title: Annotated[str | None, Field(max_length=200)] = None,
-    ) -> Annotated[CallToolResult, Answer]:
+    ) -> CallToolResult:
         async def work() -> CallToolResult:
+            from .chat import Turn, title_from
+
             app = app_of(ctx)
             resolved = app.registry.resolve(model or app.settings.default_model)
             if resolved.is_agent:
@@ -222,7 +231,8 @@ def register(server: MCPServer[AppState]) -> None:
 
         return await guarded(work)
 
-    @server.tool(
+    @server.result_tool(
+        Answer,
         description=(
             "Next turn of a Gemini conversation (default: your latest): a prompt or "
             "function_results. Neither: collect a running answer, or page with offset."
@@ -244,8 +254,10 @@ def register(server: MCPServer[AppState]) -> None:
         response_schema: dict[str, Any] | None = None,
         attachments: ContinueAttachments = None,
         max_output_tokens: MaxTokens = None,
-    ) -> Annotated[CallToolResult, Answer]:
+    ) -> CallToolResult:
         async def work() -> CallToolResult:
+            from .chat import Turn
+
             app = app_of(ctx)
             async with conversations_for(ctx) as convs:
                 rec = await convs.find(conversation_id)
@@ -288,7 +300,8 @@ def register(server: MCPServer[AppState]) -> None:
 
         return await guarded(work)
 
-    @server.tool(
+    @server.result_tool(
+        ConversationList,
         description="List your Gemini conversations and research; forget one by id.",
         annotations=_LIST,
     )
@@ -299,7 +312,7 @@ def register(server: MCPServer[AppState]) -> None:
         delete_upstream: Annotated[
             bool, Field(description="With forget: also delete it at Gemini")
         ] = False,
-    ) -> Annotated[CallToolResult, ConversationList]:
+    ) -> CallToolResult:
         async def work() -> CallToolResult:
             app = app_of(ctx)
             owner = owner_of(ctx)

@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from .. import mapping
 from ..state.base import ACTIVE_RESEARCH_STATUSES, ConversationRecord, mutate
-from ..upstream import errors as up
-from . import progress as prog
 
 if TYPE_CHECKING:
     from ..app import AppState
     from ..upstream.wire import Interaction
 
+# The upstream client, wire models and progress folding are imported inside the watcher:
+# the monitor is created at start-up, and start-up must stay as light as a bare server.
+
 logger = logging.getLogger(__name__)
 
-REATTACH_DELAY = 0.2
+REATTACH_DELAY = 1.0
 SAVE_EVERY = 0.25
 POLL_INTERVAL = 2.0
 MAX_POLL_INTERVAL = 30.0
@@ -107,6 +107,8 @@ class ResearchMonitor:
             self.notify(research_id)
 
     async def _watch_once(self, owner: str, research_id: str) -> None:
+        from ..upstream import errors as up
+
         store = await self.app.store()
         rec = await store.get(owner, research_id)
         if rec is None or rec.status not in ACTIVE_RESEARCH_STATUSES or not rec.last_interaction_id:
@@ -143,6 +145,8 @@ class ResearchMonitor:
         await self._record_end(owner, research_id, interaction_id, final)
 
     async def _follow(self, owner: str, research_id: str, interaction_id: str) -> Interaction:
+        from . import progress as prog
+
         store = await self.app.store()
         rec = await store.get(owner, research_id)
         assert rec is not None
@@ -168,6 +172,8 @@ class ResearchMonitor:
         return final
 
     async def _poll(self, interaction_id: str) -> Interaction:
+        from ..upstream import errors as up
+
         client = await self.app.client()
         delay = self.poll_interval
         while True:
@@ -231,6 +237,9 @@ class ResearchMonitor:
 
 def record_result(rec: ConversationRecord, final: Interaction) -> ConversationRecord:
     """Store a finished research interaction's outcome in its record."""
+    from .. import mapping
+    from . import progress as prog
+
     rec.status = final.status or "completed"
     rec.data["report"] = final.output_text
     rec.data["sources"] = [s.model_dump(exclude_none=True) for s in mapping.sources_of(final.steps)]

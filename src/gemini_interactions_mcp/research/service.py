@@ -18,10 +18,10 @@ from ..progress import Progress
 from ..results import Answer, Research, ResearchProgress, Source, Usage
 from ..state.base import ACTIVE_RESEARCH_STATUSES, ConversationRecord, mutate, new_handle
 from ..upstream import errors as up
+from . import REPORT_URI
 from . import progress as prog
 from .monitor import ResearchMonitor, record_result
 
-REPORT_URI = "gemini://research/{research_id}/report"
 _STORE_POLL = 1.0
 
 

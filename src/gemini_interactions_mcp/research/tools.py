@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ResourceLink, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,8 +14,12 @@ from ..errors import ToolError
 from ..inputs import build_tools
 from ..progress import reporting
 from ..results import BuiltinTool, Research
+from ..surface import GeminiMCPServer
 from ..tools import Ctx, app_of, guarded, owner_of, render
-from .service import REPORT_URI, ResearchService
+from . import REPORT_URI
+
+if TYPE_CHECKING:
+    from .service import ResearchService
 
 # Hints that differ from the spec's defaults (see tools.py).
 _START = ToolAnnotations(destructive_hint=False)
@@ -35,6 +38,8 @@ class McpServerSpec(BaseModel):
 
 @asynccontextmanager
 async def research_for(ctx: Ctx) -> AsyncIterator[ResearchService]:
+    from .service import ResearchService
+
     app = app_of(ctx)
     if app.monitor is None:
         raise ToolError("Deep Research is not available in this server.")
@@ -76,10 +81,11 @@ def render_research(result: Research) -> CallToolResult:
     return out
 
 
-def register(server: MCPServer[Any]) -> None:
+def register(server: GeminiMCPServer[Any]) -> None:
     """Add the Deep Research tools and the report resource to `server`."""
 
-    @server.tool(
+    @server.result_tool(
+        Research,
         description=(
             "Start Google's Deep Research agent in the background (takes minutes); returns "
             "research_id at once."
@@ -98,7 +104,7 @@ def register(server: MCPServer[Any]) -> None:
             bool, Field(description="Plan first; confirm via gemini_continue")
         ] = False,
         visualization: Annotated[bool, Field(description="Charts in the report")] = False,
-    ) -> Annotated[CallToolResult, Research]:
+    ) -> CallToolResult:
         async def work() -> CallToolResult:
             app = app_of(ctx)
             resolved = app.registry.resolve_agent("deep-research-max" if max else "deep-research")
@@ -120,7 +126,8 @@ def register(server: MCPServer[Any]) -> None:
 
         return await guarded(work)
 
-    @server.tool(
+    @server.result_tool(
+        Research,
         description=(
             "Deep Research status and progress; when done, the report (paged by offset). "
             "wait_seconds waits for news."
@@ -133,7 +140,7 @@ def register(server: MCPServer[Any]) -> None:
         wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 0,
         offset: Annotated[int, Field(ge=0)] = 0,
         max_chars: Annotated[int | None, Field(ge=0, le=1_000_000)] = None,
-    ) -> Annotated[CallToolResult, Research]:
+    ) -> CallToolResult:
         async def work() -> CallToolResult:
             async with research_for(ctx) as service:
                 result = await service.status(
@@ -143,10 +150,12 @@ def register(server: MCPServer[Any]) -> None:
 
         return await guarded(work)
 
-    @server.tool(description="Cancel a running Deep Research.", annotations=_CANCEL)
+    @server.result_tool(
+        Research, description="Cancel a running Deep Research.", annotations=_CANCEL
+    )
     async def deep_research_cancel(
         ctx: Ctx, research_id: Annotated[str, Field(min_length=1)]
-    ) -> Annotated[CallToolResult, Research]:
+    ) -> CallToolResult:
         async def work() -> CallToolResult:
             async with research_for(ctx) as service:
                 result = await service.cancel(research_id)

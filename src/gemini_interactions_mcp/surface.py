@@ -1,0 +1,85 @@
+"""The server class: MCPServer with a compact ``tools/list``.
+
+Tools return ``CallToolResult`` built from a pydantic result model (always valid by
+construction). The advertised ``outputSchema`` is an outline of that model made from its
+fields, not pydantic's full JSON Schema: generating that for every tool at start-up cost
+more than all the rest of this server's start-up together.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+from mcp.server import MCPServer
+from mcp.types import Tool as MCPTool
+from pydantic import BaseModel
+
+from .schema import compact
+
+F = TypeVar("F", bound=Callable[..., Any])
+LifespanT = TypeVar("LifespanT")
+
+_SCALARS: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+class GeminiMCPServer(MCPServer[LifespanT]):
+    """MCPServer whose tools declare a result model and whose tool list is compact."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._results: dict[str, type[BaseModel]] = {}
+        self._listed: list[MCPTool] | None = None
+
+    def result_tool(self, result: type[BaseModel], **kwargs: Any) -> Callable[[F], F]:
+        """Like ``@tool()``, for a tool returning ``CallToolResult`` shaped like `result`."""
+
+        def decorate(fn: F) -> F:
+            self.tool(**kwargs)(fn)
+            self._results[kwargs.get("name") or fn.__name__] = result
+            return fn
+
+        return decorate
+
+    async def list_tools(self) -> list[MCPTool]:
+        # The tools never change after start-up, so the compact list is built once.
+        if self._listed is None:
+            listed = []
+            for tool in await super().list_tools():
+                result = self._results.get(tool.name)
+                update: dict[str, Any] = {"input_schema": compact(tool.input_schema)}
+                if result is not None:
+                    update["output_schema"] = outline(result)
+                listed.append(tool.model_copy(update=update))
+            self._listed = listed
+        return self._listed
+
+
+def outline(model: type[BaseModel]) -> dict[str, Any]:
+    """An object schema naming each field of `model` with its JSON type."""
+    properties = {name: _json_type(field.annotation) for name, field in model.model_fields.items()}
+    required = [name for name, field in model.model_fields.items() if field.is_required()]
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _json_type(annotation: Any) -> dict[str, Any]:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        # Absent values are left out of results rather than sent as null.
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        return _json_type(options[0]) if len(options) == 1 else {}
+    if origin in (list, tuple, set, frozenset) or annotation in (list, tuple):
+        return {"type": "array"}
+    if origin is dict or annotation is dict:
+        return {"type": "object"}
+    if get_origin(annotation) is not None and str(origin).endswith("Literal"):
+        return {"type": "string"}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {"type": "object"}
+    if annotation in _SCALARS:
+        return {"type": _SCALARS[annotation]}
+    return {}
