@@ -480,3 +480,22 @@ async def test_tools_list_is_small_and_annotated(make_settings: Any) -> None:
     cancel = by_name["deep_research_cancel"].annotations
     assert cancel is not None and cancel.destructive_hint and cancel.idempotent_hint
     assert all(by_name[n].output_schema for n in by_name)
+
+
+async def test_a_cancelled_call_leaves_the_answer_collectable(make_settings: Any) -> None:
+    """The client gives up waiting; Gemini keeps working and the answer is collected later."""
+    async with connect(make_settings()) as client:
+        with anyio.move_on_after(0.3):
+            await client.call_tool("gemini_ask", {"prompt": "slow [[chars 300]] [[delay 20]]"})
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        (item,) = listing["conversations"]
+        result: dict[str, Any] = {"status": "in_progress"}
+        with anyio.fail_after(15):
+            while result["status"] == "in_progress":
+                result = ok(
+                    await client.call_tool(
+                        "gemini_continue", {"conversation_id": item["conversation_id"]}
+                    )
+                )
+    assert result["status"] == "completed"
+    assert "turn 1: slow" in result["text"]

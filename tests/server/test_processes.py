@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -197,3 +198,83 @@ def test_demo_runs_offline_on_the_emulator() -> None:
     assert "turn 2" in out
     assert "get_weather" in out
     assert "parsed:" in out
+
+
+def test_stdio_writes_only_json_rpc_and_exits_when_stdin_closes(tmp_path: Path) -> None:
+    handshake = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gemini_interactions_mcp",
+            "--emulator",
+            "-v",
+            "--state",
+            str(tmp_path / "s.db"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"".join(json.dumps(m).encode() + b"\n" for m in handshake))
+    proc.stdin.flush()
+    lines = []
+    for raw in proc.stdout:
+        message = json.loads(raw)  # every line on stdout is a JSON-RPC message
+        assert message["jsonrpc"] == "2.0"
+        lines.append(message)
+        if message.get("id") == 2:
+            break
+    began = time.monotonic()
+    proc.stdin.close()
+    try:
+        proc.wait(timeout=10)
+    finally:
+        stop(proc)
+    assert time.monotonic() - began < 5
+    rest = proc.stdout.read()
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines() if line)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    proc.stdout.close()
+    assert lines[-1]["result"]["tools"]
+
+
+async def test_http_refuses_a_foreign_host_header(emulator_process: str, tmp_path: Path) -> None:
+    import httpx2
+
+    proc, url = start_http(emulator_process, tmp_path / "s.sqlite3", tmp_path / "http.log")
+    try:
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        }
+        headers = {"accept": "application/json, text/event-stream"}
+        async with httpx2.AsyncClient() as http:
+            evil = await http.post(url, json=body, headers={**headers, "host": "evil.example"})
+            good = await http.post(url, json=body, headers=headers)
+        assert evil.status_code == 421
+        assert good.status_code == 200
+    finally:
+        stop(proc)

@@ -7,8 +7,11 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp import MCPError
 
 from gemini_interactions_mcp.emulator import EmulatorConfig
+from gemini_interactions_mcp.state.base import ConversationRecord
+from gemini_interactions_mcp.state.memory import MemoryStore
 
 from .helpers import MODES, ProgressLog, connect, error, ok
 
@@ -218,3 +221,40 @@ async def test_collaborative_planning_waits_for_confirmation(make_settings: Any)
         done = await wait_done(client, rid)
     assert done["status"] == "completed"
     assert "urban beekeeping" in done["report"]
+
+
+async def test_upstream_failure_becomes_status_failed_with_its_message(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        rid = ok(
+            await client.call_tool("deep_research_start", {"query": "doomed [[fail api_error]]"})
+        )["research_id"]
+        done = await wait_done(client, rid)
+    assert done["status"] == "failed"
+    assert "api_error" in done["error"]
+
+
+async def test_foreign_research_looks_unknown_everywhere(make_settings: Any) -> None:
+    store = MemoryStore()
+    await store.open()
+    now = time.time()
+    await store.insert(
+        ConversationRecord(
+            id="r_not_yours",
+            owner="auth:mallory",
+            kind="research",
+            status="completed",
+            created_at=now,
+            updated_at=now,
+            last_interaction_id="v1_x",
+            data={"report": "secret findings", "query": "q"},
+        )
+    )
+    async with connect(make_settings(), store=store) as client:
+        for tool in ("deep_research_status", "deep_research_cancel"):
+            foreign = error(await client.call_tool(tool, {"research_id": "r_not_yours"}))
+            unknown = error(await client.call_tool(tool, {"research_id": "r_made_up"}))
+            assert foreign.replace("r_not_yours", "X") == unknown.replace("r_made_up", "X")
+        with pytest.raises(MCPError) as caught:
+            await client.read_resource("gemini://research/r_not_yours/report")
+        assert "secret" not in str(caught.value)
+        assert "Unknown research_id" in str(caught.value)

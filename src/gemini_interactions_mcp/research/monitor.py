@@ -115,6 +115,7 @@ class ResearchMonitor:
             return
         interaction_id = rec.last_interaction_id
         final: Interaction | None = None
+        failure: str | None = None
         for attempt in range(MAX_STREAM_FAILURES):
             try:
                 final = await self._follow(owner, research_id, interaction_id)
@@ -127,6 +128,14 @@ class ResearchMonitor:
                     "Gemini no longer has this research (deleted or expired).",
                 )
                 return
+            except up.StreamError as exc:
+                # The research itself failed; its final state is read below.
+                failure = f"{exc.code}: {exc.message}"
+                break
+            except up.BadRequestError as exc:
+                # A resume the server will not serve (say, an expired event id): poll instead.
+                logger.warning("research %s stream refused: %s", research_id, exc.message)
+                break
             except (
                 up.APIConnectionError,
                 up.StreamInterruptedError,
@@ -142,7 +151,7 @@ class ResearchMonitor:
                 await anyio.sleep(min(self.poll_interval * 2**attempt, MAX_POLL_INTERVAL))
         if final is None or final.is_running:
             final = await self._poll(interaction_id)
-        await self._record_end(owner, research_id, interaction_id, final)
+        await self._record_end(owner, research_id, interaction_id, final, failure)
 
     async def _follow(self, owner: str, research_id: str, interaction_id: str) -> Interaction:
         from . import progress as prog
@@ -218,11 +227,20 @@ class ResearchMonitor:
         await self._update(owner, research_id, interaction_id, change)
 
     async def _record_end(
-        self, owner: str, research_id: str, interaction_id: str, final: Interaction
+        self,
+        owner: str,
+        research_id: str,
+        interaction_id: str,
+        final: Interaction,
+        failure: str | None = None,
     ) -> None:
-        await self._update(
-            owner, research_id, interaction_id, lambda rec: record_result(rec, final)
-        )
+        def change(rec: ConversationRecord) -> ConversationRecord:
+            rec = record_result(rec, final)
+            if failure and rec.status != "completed" and not rec.data.get("error"):
+                rec.data["error"] = failure
+            return rec
+
+        await self._update(owner, research_id, interaction_id, change)
 
     async def _record_failure(
         self, owner: str, research_id: str, interaction_id: str, message: str

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, ResourceLink, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -174,8 +175,11 @@ def register(server: GeminiMCPServer[Any]) -> None:
         store = await app.store()
         rec = await store.get(owner_of(ctx), research_id)
         if rec is None or rec.kind != "research":
-            raise ValueError(f"Unknown research_id {research_id!r}.")
+            raise ResourceNotFoundError(f"Unknown research_id {research_id!r}.")
         report = rec.data.get("report")
         if report is None:
-            raise ValueError(f"Research {research_id} has no report yet (status {rec.status}).")
+            raise ResourceError(
+                f"Research {research_id} has no report yet (status {rec.status}); "
+                "check deep_research_status."
+            )
         return str(report)

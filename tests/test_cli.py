@@ -1,0 +1,59 @@
+"""The command line in-process: argument handling and the errors it gives before serving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gemini_interactions_mcp import cli
+
+
+@pytest.fixture(autouse=True)
+def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_MCP_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def test_no_key_and_no_emulator_is_one_clear_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([])
+    assert exited.value.code == 2
+    err = capsys.readouterr()
+    assert err.out == ""
+    assert err.err.strip() == cli.NO_KEY
+
+
+def test_public_http_without_the_flag_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "k")
+    with pytest.raises(SystemExit):
+        cli.main(["--transport", "http", "--host", "0.0.0.0"])
+    assert "--allow-remote" in capsys.readouterr().err
+
+
+def test_a_bad_config_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("port = 'eighty'\n")
+    with pytest.raises(SystemExit):
+        cli.main(["--config", str(bad)])
+    assert "Invalid configuration" in capsys.readouterr().err
+
+
+def test_config_file_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nonsense = 1\n")
+    monkeypatch.setenv("GEMINI_MCP_CONFIG", str(bad))
+    with pytest.raises(SystemExit):
+        cli.main(["serve"])
+    assert "unknown keys: nonsense" in capsys.readouterr().err
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert "gemini-interactions-mcp" in capsys.readouterr().out
