@@ -89,4 +89,4 @@ async def test_monitor_reattaches_to_running_research_on_start() -> None:
         finally:
             await second.aclose()
             await first.aclose()
-    assert "left alone" in rec.data["report"]
+    assert rec is not None and "left alone" in rec.data["report"]
