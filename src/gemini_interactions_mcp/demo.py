@@ -2,7 +2,7 @@
 
 It runs on the built-in emulator unless an API key is set, through the real MCP protocol
 (the SDK's in-memory client): an ask with Google Search, a continue that shows the server
-remembered, a function-call round trip, a structured answer, and a short Deep Research run.
+remembered, a function-call round trip, a structured answer, and a Deep Research run.
 """
 
 from __future__ import annotations
@@ -128,5 +128,19 @@ async def _session(settings: Settings, offline: bool) -> None:
         )
         if "parsed" in structured:
             _out("   parsed: " + json.dumps(structured["parsed"]))
-        await call("5. Your conversations", "gemini_conversations", {})
+        research = await call(
+            "5. Deep Research in the background (start returns at once)",
+            "deep_research_start",
+            {"query": "How do glaciers shape mountain valleys?"},
+        )
+        rid = research.get("research_id")
+        status = research.get("status")
+        while rid and status in ("queued", "in_progress"):
+            done = await call(
+                "   … waiting for it (deep_research_status)",
+                "deep_research_status",
+                {"research_id": rid, "wait_seconds": 30, "max_chars": 600},
+            )
+            status = done.get("status")
+        await call("6. Your conversations and research", "gemini_conversations", {})
     _out("\nDone.")

@@ -198,6 +198,7 @@ def test_demo_runs_offline_on_the_emulator() -> None:
     assert "turn 2" in out
     assert "get_weather" in out
     assert "parsed:" in out
+    assert "# Research report: How do glaciers shape mountain valleys?" in out
 
 
 def test_stdio_writes_only_json_rpc_and_exits_when_stdin_closes(tmp_path: Path) -> None:
