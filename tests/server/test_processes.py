@@ -69,12 +69,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-@pytest.fixture
-def emulator_process(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One emulator process for the module: its state outlives every server process."""
     port = free_port()
-    proc = spawn(
-        ["emulator", "--port", str(port), "--research-seconds", "2"], tmp_path / "emulator.log"
-    )
+    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    proc = spawn(["emulator", "--port", str(port), "--research-seconds", "2"], log)
     try:
         wait_for_port(port, proc)
         yield f"http://127.0.0.1:{port}"
