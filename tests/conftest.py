@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from gemini_interactions_mcp.emulator import EmulatorConfig, serve_in_background
+from gemini_interactions_mcp.emulator import (
+    Emulator,
+    EmulatorConfig,
+    create_app,
+    serve_in_background,
+)
 from gemini_interactions_mcp.settings import Settings
 
 TEST_KEY = "test-key-not-secret"
@@ -24,9 +29,22 @@ def emulator_config() -> EmulatorConfig:
 
 
 @pytest.fixture
-async def emulator_url(emulator_config: EmulatorConfig) -> AsyncIterator[str]:
-    async with serve_in_background(emulator_config, host="127.0.0.1", port=0) as url:
-        yield url
+async def emulator_app(emulator_config: EmulatorConfig) -> AsyncIterator[tuple[Any, str]]:
+    app = create_app(emulator_config)
+    async with serve_in_background(app=app, host="127.0.0.1", port=0) as url:
+        yield app, url
+
+
+@pytest.fixture
+def emulator_url(emulator_app: tuple[Any, str]) -> str:
+    return emulator_app[1]
+
+
+@pytest.fixture
+def emulator(emulator_app: tuple[Any, str]) -> Emulator:
+    """The emulator serving this test, for looking at what reached it."""
+    emu: Emulator = emulator_app[0].state.emulator
+    return emu
 
 
 @pytest.fixture

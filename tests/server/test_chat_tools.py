@@ -382,10 +382,11 @@ async def test_store_false_conversations_cannot_be_continued(make_settings: Any)
         ({"prompt": "x", "thinking_level": "extreme"}, "minimal"),
     ],
 )
+@pytest.mark.parametrize("mode", MODES)
 async def test_bad_arguments_give_a_helpful_error(
-    make_settings: Any, args: dict[str, Any], expected: str
+    make_settings: Any, args: dict[str, Any], expected: str, mode: str
 ) -> None:
-    async with connect(make_settings()) as client:
+    async with connect(make_settings(), mode=mode) as client:
         message = error(await client.call_tool("gemini_ask", args))
         assert expected in message
         ok(await client.call_tool("gemini_ask", {"prompt": "still serving"}))

@@ -258,3 +258,63 @@ async def test_foreign_research_looks_unknown_everywhere(make_settings: Any) -> 
             await client.read_resource("gemini://research/r_not_yours/report")
         assert "secret" not in str(caught.value)
         assert "Unknown research_id" in str(caught.value)
+
+
+@pytest.mark.parametrize("emulator_config", [EmulatorConfig(research_seconds=30.0)])
+@pytest.mark.parametrize("mode", MODES)
+async def test_every_tool_and_its_errors_in_both_protocol_eras(
+    make_settings: Any, mode: str
+) -> None:
+    async with connect(make_settings(), mode=mode) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "era check"}))[
+            "research_id"
+        ]
+        running = ok(await client.call_tool("deep_research_status", {"research_id": rid}))
+        assert running["status"] in ("queued", "in_progress") and "report" not in running
+        assert "still running" in error(
+            await client.call_tool("gemini_continue", {"conversation_id": rid, "prompt": "?"})
+        )
+        with pytest.raises(MCPError, match="no report yet"):
+            await client.read_resource(f"gemini://research/{rid}/report")
+        assert (
+            ok(await client.call_tool("deep_research_cancel", {"research_id": rid}))["status"]
+            == "cancelled"
+        )
+        assert "Unknown research_id" in error(
+            await client.call_tool("deep_research_status", {"research_id": "r_nope"})
+        )
+        assert "wait_seconds" in error(
+            await client.call_tool("deep_research_status", {"research_id": rid, "wait_seconds": -1})
+        )
+        assert "query" in error(await client.call_tool("deep_research_start", {"query": ""}))
+        chat = ok(await client.call_tool("gemini_ask", {"prompt": "hello"}))
+        assert "offset" in error(
+            await client.call_tool(
+                "gemini_continue",
+                {"conversation_id": chat["conversation_id"], "offset": 10_000},
+            )
+        )
+        assert "either a prompt or function_results" in error(
+            await client.call_tool(
+                "gemini_continue",
+                {
+                    "conversation_id": chat["conversation_id"],
+                    "prompt": "x",
+                    "function_results": [{"call_id": "c", "result": 1}],
+                },
+            )
+        )
+        assert "not waiting for function results" in error(
+            await client.call_tool(
+                "gemini_continue",
+                {
+                    "conversation_id": chat["conversation_id"],
+                    "function_results": [{"call_id": "c", "result": 1}],
+                },
+            )
+        )
+        assert "nothing was forgotten" in error(
+            await client.call_tool("gemini_conversations", {"forget": "c_nope"})
+        )
+        listing = ok(await client.call_tool("gemini_conversations", {"limit": 1}))
+        assert len(listing["conversations"]) == 1
