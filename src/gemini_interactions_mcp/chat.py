@@ -108,8 +108,19 @@ class Conversations:
             updated_at=now,
         )
         await store.insert(rec)
-        async with self.lease(rec.id) as rec:
-            return await self._run(rec, turn, first=True)
+        try:
+            async with self.lease(rec.id) as rec:
+                return await self._run(rec, turn, first=True)
+        except BaseException:
+            # A first turn that never got going leaves no conversation behind (it would
+            # otherwise become the caller's "latest" and swallow the next continue).
+            with anyio.CancelScope(shield=True):
+                current = await store.get(self.owner, rec.id)
+                if current is not None and not (
+                    current.last_interaction_id or current.data.get("pending")
+                ):
+                    await store.delete(self.owner, rec.id)
+            raise
 
     async def continue_(self, rec: ConversationRecord, turn: Turn) -> Answer:
         """The next turn of an existing conversation."""
@@ -228,6 +239,14 @@ class Conversations:
         except up.StreamError as exc:
             await self._mark(rec.id, status="failed", pending=None)
             raise ToolError(f"Gemini stopped with an error ({exc.code}: {exc.message}).") from None
+        except (up.APIConnectionError, up.StreamInterruptedError):
+            if not (started and store_upstream):
+                raise
+            # The connection failed for good, but the turn runs on upstream: collect it later.
+            rec = await self._mark(rec.id, status="in_progress", pending=started[0])
+            return self._still_running(
+                rec, started[0], notes=[*turn.notes, "The connection to Gemini dropped."]
+            )
         except BaseException:
             # Cancelled by the client, or failed: keep a turn that is running upstream findable.
             if started and store_upstream:

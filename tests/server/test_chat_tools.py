@@ -500,3 +500,15 @@ async def test_a_cancelled_call_leaves_the_answer_collectable(make_settings: Any
                 )
     assert result["status"] == "completed"
     assert "turn 1: slow" in result["text"]
+
+
+async def test_a_failed_first_turn_leaves_no_conversation_behind(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        ok(await client.call_tool("gemini_ask", {"prompt": "keep me"}))
+        error(await client.call_tool("gemini_ask", {"prompt": "x", "model": "gemini-9-ultra"}))
+        error(await client.call_tool("gemini_ask", {"prompt": "x [[error 400]]"}))
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        assert [c["title"] for c in listing["conversations"]] == ["keep me"]
+        # "Latest" is still the good conversation.
+        nxt = ok(await client.call_tool("gemini_continue", {"prompt": "next"}))
+        assert "turn 2: next" in nxt["text"]
