@@ -6,9 +6,11 @@ that upstream does not carry over, so every turn re-sends them. A turn first tak
 the conversation by compare-and-set, so two turns can never fork the chain: in one process the
 second waits its turn; across processes it gets "conversation busy".
 
-Turns with ``store`` on run upstream in the background and are streamed; if the call budget
-runs out first, the turn is left running upstream, recorded as pending, and collected by a
-later ``gemini_continue`` without a prompt.
+Turns with ``store`` on are created upstream in the background (the create returns the
+interaction id at once, and it is recorded as pending before anything else), then followed
+as a stream. If the call's budget runs out, the client goes away or the connection fails, the
+turn keeps running upstream and a later ``gemini_continue`` without a prompt collects it: paid
+work is never dropped. One deadline covers the whole call, waiting for the conversation included.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ DAY = 86_400.0
 _LEASE_MARGIN = 30.0
 _TITLE_CHARS = 60
 TERMINAL = frozenset({"completed", "failed", "cancelled", "incomplete", "budget_exceeded"})
+ABANDONED = frozenset({"failed", "cancelled"})
 
 
 @dataclass
@@ -58,6 +61,11 @@ class Conversations:
         self.owner = owner
         self.progress = progress
         self.narrator = mapping.Narrator()
+        self.deadline = anyio.current_time() + app.settings.call_budget
+
+    def remaining(self) -> float:
+        """Seconds left of this call's budget."""
+        return max(0.0, self.deadline - anyio.current_time())
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -74,7 +82,7 @@ class Conversations:
                     "gemini_conversations lists yours."
                 )
         else:
-            rec = await store.latest(self.owner, kind=None)
+            rec = await store.latest(self.owner, kind=kind or "chat")
             if rec is None:
                 raise ToolError("You have no conversation yet; start one with gemini_ask.")
         if self.expired(rec):
@@ -143,18 +151,12 @@ class Conversations:
             return await self._run(rec, turn, first=False)
 
     async def collect(self, rec: ConversationRecord) -> Answer:
-        """Wait (up to the call budget) for a turn left running upstream and return it."""
+        """Wait (within the call's budget) for a turn left running upstream and return it."""
         async with self.lease(rec.id) as rec:
             pending = rec.data.get("pending")
             if not pending:
                 return self.last_answer(rec, offset=0)
-            client = await self.app.client()
-            done: Interaction | None = None
-            with anyio.move_on_after(self.app.settings.call_budget):
-                done = await client.follow(pending, on_event=self._on_event)
-            if done is None or done.status not in TERMINAL | {"requires_action"}:
-                return self._still_running(rec, pending)
-            return await self._finish(rec, done, [])
+            return await self._await(rec, pending, [], rec.data.get("pending_schema"))
 
     def last_answer(self, rec: ConversationRecord, *, offset: int) -> Answer:
         """The latest answer again, from a character offset (paging long answers)."""
@@ -177,11 +179,10 @@ class Conversations:
     async def lease(self, conversation_id: str) -> AsyncIterator[ConversationRecord]:
         """Hold the conversation for one turn (in-process lock, then a CAS lease in the store)."""
         lock = self.app.conversation_lock(conversation_id)
-        try:
-            with anyio.fail_after(self.app.settings.call_budget):
-                await lock.acquire()
-        except TimeoutError:
-            raise ConversationBusy(_busy(conversation_id)) from None
+        with anyio.move_on_after(self.remaining()) as waited:
+            await lock.acquire()
+        if waited.cancelled_caught:
+            raise ConversationBusy(_busy(conversation_id))
         try:
             token = secrets.token_hex(8)
             store = await self.app.store()
@@ -210,58 +211,84 @@ class Conversations:
 
     async def _run(self, rec: ConversationRecord, turn: Turn, *, first: bool) -> Answer:
         settings = {**rec.settings, **turn.settings}
+        schema = (settings.get("response_format") or {}).get("schema")
         model = turn.model or rec.model
         body: dict[str, Any] = {"model": model, "input": turn.input, **settings}
         if rec.last_interaction_id and not first:
             body["previous_interaction_id"] = rec.last_interaction_id
-        store_upstream = rec.data.get("store", True)
-        if store_upstream:
-            body["background"] = True
-        else:
-            body["store"] = False
-        started: list[str] = []
-
-        async def on_event(event: Any) -> None:
-            iid = mapping.interaction_id_of(event)
-            if iid and not started:
-                started.append(iid)
-            await self._on_event(event)
-
         client = await self.app.client()
-        result: Interaction | None = None
         try:
-            with anyio.move_on_after(self.app.settings.call_budget):
-                result = await client.create_stream(body, on_event=on_event)
+            if not rec.data.get("store", True):
+                return await self._run_unstored(rec, {**body, "store": False}, turn, schema)
+            created = await client.create({**body, "background": True})
         except up.ModelNotFoundError:
             raise ToolError(
                 f"Model {model!r} is not available at Gemini. {self.app.registry.choices()}"
             ) from None
+        # Recorded before anything else can go wrong: from here the turn is always collectable.
+        with anyio.CancelScope(shield=True):
+            rec = await self._mark(rec.id, status="in_progress", pending=created.id, schema=schema)
+        return await self._await(rec, created.id, turn.notes, schema)
+
+    async def _run_unstored(
+        self, rec: ConversationRecord, body: dict[str, Any], turn: Turn, schema: Any
+    ) -> Answer:
+        """store=false: nothing upstream to come back to, so the answer is streamed in full."""
+        client = await self.app.client()
+        result: Interaction | None = None
+        try:
+            with anyio.move_on_after(self.remaining()):
+                result = await client.create_stream(body, on_event=self._on_event)
         except up.StreamError as exc:
-            await self._mark(rec.id, status="failed", pending=None)
             raise ToolError(f"Gemini stopped with an error ({exc.code}: {exc.message}).") from None
-        except (up.APIConnectionError, up.StreamInterruptedError):
-            if not (started and store_upstream):
-                raise
-            # The connection failed for good, but the turn runs on upstream: collect it later.
-            rec = await self._mark(rec.id, status="in_progress", pending=started[0])
-            return self._still_running(
-                rec, started[0], notes=[*turn.notes, "The connection to Gemini dropped."]
-            )
-        except BaseException:
-            # Cancelled by the client, or failed: keep a turn that is running upstream findable.
-            if started and store_upstream:
-                with anyio.CancelScope(shield=True):
-                    await self._mark(rec.id, status="in_progress", pending=started[0])
-            raise
         if result is None:
-            if started and store_upstream:
-                rec = await self._mark(rec.id, status="in_progress", pending=started[0])
-                return self._still_running(rec, started[0], notes=turn.notes)
             raise ToolError(
-                f"Gemini did not start answering within {self.app.settings.call_budget:g} s; "
-                "try again."
+                f"The answer took longer than the {self.app.settings.call_budget:g} s call budget, "
+                "and with store=false it cannot be collected later; ask again with store=true."
             )
-        return await self._finish(rec, result, turn.notes)
+        return await self._finish(rec, result, turn.notes, schema)
+
+    async def _await(
+        self, rec: ConversationRecord, interaction_id: str, notes: list[str], schema: Any
+    ) -> Answer:
+        """Follow a turn running upstream until it ends or the call's budget runs out."""
+        client = await self.app.client()
+        done: Interaction | None = None
+        try:
+            with anyio.move_on_after(self.remaining()):
+                done = await client.follow(interaction_id, on_event=self._on_event)
+        except up.StreamError as exc:
+            # The turn failed upstream: record its final state, then say so.
+            final = await self._final_state(interaction_id)
+            if final is not None and not final.is_running:
+                await self._finish(rec, final, notes, schema)
+            else:
+                await self._mark(rec.id, status="failed", pending=None)
+            raise ToolError(_failed(f"{exc.code}: {exc.message}")) from None
+        except up.NotFoundError:
+            await self._mark(rec.id, status="failed", pending=None)
+            raise ToolError(
+                "Gemini no longer has this answer (deleted or expired); the conversation is as "
+                "it was before this turn, so send the prompt again."
+            ) from None
+        except (up.APIConnectionError, up.StreamInterruptedError, up.ServerError):
+            return self._still_running(
+                rec, interaction_id, [*notes, "The connection to Gemini dropped."]
+            )
+        if done is None or done.status not in TERMINAL | {"requires_action"}:
+            return self._still_running(rec, interaction_id, notes)
+        answer = await self._finish(rec, done, notes, schema)
+        if done.status == "failed":
+            reasons = "; ".join(f"{e.code}: {e.message}" for e in done.errors) or "no reason given"
+            raise ToolError(_failed(reasons))
+        return answer
+
+    async def _final_state(self, interaction_id: str) -> Interaction | None:
+        client = await self.app.client()
+        try:
+            return await client.get(interaction_id)
+        except up.GeminiError:
+            return None
 
     async def _on_event(self, event: Any) -> None:
         message = self.narrator.message(event)
@@ -273,15 +300,19 @@ class Conversations:
         else:
             await self.progress.report(text)
 
-    async def _mark(self, cid: str, *, status: str, pending: str | None) -> ConversationRecord:
+    async def _mark(
+        self, cid: str, *, status: str, pending: str | None, schema: Any = None
+    ) -> ConversationRecord:
         store = await self.app.store()
 
         def change(rec: ConversationRecord) -> ConversationRecord:
             rec.status = status
             if pending:
                 rec.data["pending"] = pending
+                rec.data["pending_schema"] = schema
             else:
                 rec.data.pop("pending", None)
+                rec.data.pop("pending_schema", None)
             return rec
 
         rec = await mutate(store, self.owner, cid, change, clock=self.app.clock)
@@ -289,32 +320,39 @@ class Conversations:
         return rec
 
     async def _finish(
-        self, rec: ConversationRecord, result: Interaction, notes: list[str]
+        self, rec: ConversationRecord, result: Interaction, notes: list[str], schema: Any
     ) -> Answer:
         answer = mapping.answer(result, conversation_id=rec.id, model=rec.model)
         answer.notes = [*notes, *answer.notes]
-        schema = (rec.settings.get("response_format") or {}).get("schema")
         if schema is not None and result.status == "completed":
             answer.parsed, problem = parse_json_answer(answer.text, schema)
             if problem:
                 answer.notes.append(problem)
         store = await self.app.store()
         calls = {c.call_id: c.name for c in answer.function_calls or []}
+        advanced = result.status not in ABANDONED
 
         def change(cur: ConversationRecord) -> ConversationRecord:
-            cur.last_interaction_id = result.id
-            cur.turns += 1
             cur.status = result.status
             cur.data.pop("pending", None)
-            cur.data["pending_calls"] = calls
-            cur.data["last_text"] = answer.text
-            ids = cur.data.setdefault("interaction_ids", [])
-            ids.append(result.id)
+            cur.data.pop("pending_schema", None)
+            if advanced:
+                # A failed or cancelled turn is not part of the conversation: the next turn
+                # chains on the last good one.
+                cur.last_interaction_id = result.id
+                cur.turns += 1
+                cur.data["pending_calls"] = calls
+                cur.data["last_text"] = answer.text
+            cur.data.setdefault("interaction_ids", []).append(result.id)
             return cur
 
-        stored = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
+        # Shielded: a client going away now must not lose a turn that has finished.
+        with anyio.CancelScope(shield=True):
+            stored = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
         if stored is None:
             answer.notes.append("This conversation was forgotten while the answer was generated.")
+        elif not advanced:
+            answer.notes.append("The conversation is as it was before this turn.")
         return self._page(answer, answer.text, 0)
 
     def _still_running(
@@ -345,6 +383,13 @@ class Conversations:
                 f"conversation_id={answer.conversation_id!r} and offset={end} for the rest."
             )
         return answer
+
+
+def _failed(reason: str) -> str:
+    return (
+        f"Gemini stopped with an error ({reason}); the conversation is as it was before this "
+        "turn, so the prompt can be sent again."
+    )
 
 
 def _busy(conversation_id: str) -> str:

@@ -64,7 +64,12 @@ async def test_ask_sends_every_setting_in_the_upstream_shape(
         )
     (body,) = creates(emulator)
     assert body["model"] == "gemini-3-flash-preview"
-    assert body["background"] is True and body["stream"] is True
+    # Created in the background (the id comes back at once), then followed as a stream.
+    assert body["background"] is True and "stream" not in body
+    follows = [
+        r for r in emulator.requests if r.method == "GET" and r.query.get("stream") == "true"
+    ]
+    assert follows
     assert body["system_instruction"] == "be exact"
     assert body["generation_config"] == {
         "thinking_level": "low",
