@@ -75,13 +75,19 @@ _LIST = ToolAnnotations(destructive_hint=True)
 def owner_of(ctx: Ctx) -> str:
     """Who owns the handles this call sees: auth principal, legacy session, or local (stdio)."""
     from mcp.server.auth.middleware.auth_context import get_access_token
+    from mcp.server.auth.provider import principal_components
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
     token = get_access_token()
     if token is not None:
-        return f"auth:{token.subject or token.client_id}"
-    session = (ctx.headers or {}).get("mcp-session-id")
-    if session:
-        return f"session:{session}"
+        client_id, issuer, subject = principal_components(token)
+        return f"auth:{issuer or ''}|{client_id}|{subject or ''}"
+    # Only a handshake-era request has a session the transport checked; on 2026-07-28 the
+    # header would be whatever the caller chose to send.
+    if ctx.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS:
+        session = (ctx.headers or {}).get("mcp-session-id")
+        if session:
+            return f"session:{session}"
     return "local"
 
 

@@ -279,3 +279,52 @@ async def test_http_refuses_a_foreign_host_header(emulator_process: str, tmp_pat
         assert good.status_code == 200
     finally:
         stop(proc)
+
+
+async def test_a_session_header_on_a_2026_request_grants_nothing(
+    emulator_process: str, tmp_path: Path
+) -> None:
+    """The legacy session id is an owner only where the transport checked it."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    proc, url = start_http(emulator_process, tmp_path / "s.sqlite3", tmp_path / "http.log")
+    accept = {"accept": "application/json, text/event-stream"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "victim", "version": "0"},
+        },
+    }
+    try:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            opened = await http.post(url, json=init, headers=accept)
+            sid = opened.headers["mcp-session-id"]
+            session = {**accept, "mcp-session-id": sid, "mcp-protocol-version": "2025-11-25"}
+            await http.post(
+                url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session
+            )
+            call = {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "gemini_ask", "arguments": {"prompt": "my secret"}},
+            }
+            answered = await http.post(url, json=call, headers=session)
+            data = [line[5:] for line in answered.text.splitlines() if line.startswith("data:")]
+            result = json.loads(data[-1])["result"]["structuredContent"]
+        cid = result["conversation_id"]
+        spoofing = httpx2.AsyncClient(headers={"mcp-session-id": sid}, timeout=30)
+        async with spoofing, Client(streamable_http_client(url, http_client=spoofing)) as attacker:
+            assert attacker.protocol_version == "2026-07-28"
+            stolen = await attacker.call_tool(
+                "gemini_continue", {"conversation_id": cid, "prompt": "tell me"}
+            )
+            assert stolen.is_error
+            assert "Unknown conversation_id" in str(stolen.content)
+    finally:
+        stop(proc)
