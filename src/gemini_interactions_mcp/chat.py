@@ -156,7 +156,7 @@ class Conversations:
             pending = rec.data.get("pending")
             if not pending:
                 return self.last_answer(rec, offset=0)
-            return await self._await(rec, pending, [], rec.data.get("pending_schema"))
+            return await self._await(rec, pending, [], rec.data.get("pending_turn"))
 
     def last_answer(self, rec: ConversationRecord, *, offset: int) -> Answer:
         """The latest answer again, from a character offset (paging long answers)."""
@@ -211,15 +211,16 @@ class Conversations:
 
     async def _run(self, rec: ConversationRecord, turn: Turn, *, first: bool) -> Answer:
         settings = {**rec.settings, **turn.settings}
-        schema = (settings.get("response_format") or {}).get("schema")
         model = turn.model or rec.model
+        # What this turn used becomes the conversation's settings once the turn succeeds.
+        effective = {"settings": settings, "model": model}
         body: dict[str, Any] = {"model": model, "input": turn.input, **settings}
         if rec.last_interaction_id and not first:
             body["previous_interaction_id"] = rec.last_interaction_id
         client = await self.app.client()
         try:
             if not rec.data.get("store", True):
-                return await self._run_unstored(rec, {**body, "store": False}, turn, schema)
+                return await self._run_unstored(rec, {**body, "store": False}, turn, effective)
             created = await client.create({**body, "background": True})
         except up.ModelNotFoundError:
             raise ToolError(
@@ -227,11 +228,11 @@ class Conversations:
             ) from None
         # Recorded before anything else can go wrong: from here the turn is always collectable.
         with anyio.CancelScope(shield=True):
-            rec = await self._mark(rec.id, status="in_progress", pending=created.id, schema=schema)
-        return await self._await(rec, created.id, turn.notes, schema)
+            rec = await self._mark(rec.id, status="in_progress", pending=created.id, turn=effective)
+        return await self._await(rec, created.id, turn.notes, effective)
 
     async def _run_unstored(
-        self, rec: ConversationRecord, body: dict[str, Any], turn: Turn, schema: Any
+        self, rec: ConversationRecord, body: dict[str, Any], turn: Turn, effective: Any
     ) -> Answer:
         """store=false: nothing upstream to come back to, so the answer is streamed in full."""
         client = await self.app.client()
@@ -246,10 +247,10 @@ class Conversations:
                 f"The answer took longer than the {self.app.settings.call_budget:g} s call budget, "
                 "and with store=false it cannot be collected later; ask again with store=true."
             )
-        return await self._finish(rec, result, turn.notes, schema)
+        return await self._finish(rec, result, turn.notes, effective)
 
     async def _await(
-        self, rec: ConversationRecord, interaction_id: str, notes: list[str], schema: Any
+        self, rec: ConversationRecord, interaction_id: str, notes: list[str], effective: Any
     ) -> Answer:
         """Follow a turn running upstream until it ends or the call's budget runs out."""
         client = await self.app.client()
@@ -261,7 +262,7 @@ class Conversations:
             # The turn failed upstream: record its final state, then say so.
             final = await self._final_state(interaction_id)
             if final is not None and not final.is_running:
-                await self._finish(rec, final, notes, schema)
+                await self._finish(rec, final, notes, effective)
             else:
                 await self._mark(rec.id, status="failed", pending=None)
             raise ToolError(_failed(f"{exc.code}: {exc.message}")) from None
@@ -277,7 +278,7 @@ class Conversations:
             )
         if done is None or done.status not in TERMINAL | {"requires_action"}:
             return self._still_running(rec, interaction_id, notes)
-        answer = await self._finish(rec, done, notes, schema)
+        answer = await self._finish(rec, done, notes, effective)
         if done.status == "failed":
             reasons = "; ".join(f"{e.code}: {e.message}" for e in done.errors) or "no reason given"
             raise ToolError(_failed(reasons))
@@ -301,7 +302,7 @@ class Conversations:
             await self.progress.report(text)
 
     async def _mark(
-        self, cid: str, *, status: str, pending: str | None, schema: Any = None
+        self, cid: str, *, status: str, pending: str | None, turn: Any = None
     ) -> ConversationRecord:
         store = await self.app.store()
 
@@ -309,10 +310,10 @@ class Conversations:
             rec.status = status
             if pending:
                 rec.data["pending"] = pending
-                rec.data["pending_schema"] = schema
+                rec.data["pending_turn"] = turn
             else:
                 rec.data.pop("pending", None)
-                rec.data.pop("pending_schema", None)
+                rec.data.pop("pending_turn", None)
             return rec
 
         rec = await mutate(store, self.owner, cid, change, clock=self.app.clock)
@@ -320,10 +321,12 @@ class Conversations:
         return rec
 
     async def _finish(
-        self, rec: ConversationRecord, result: Interaction, notes: list[str], schema: Any
+        self, rec: ConversationRecord, result: Interaction, notes: list[str], effective: Any
     ) -> Answer:
         answer = mapping.answer(result, conversation_id=rec.id, model=rec.model)
         answer.notes = [*notes, *answer.notes]
+        effective = effective or {"settings": rec.settings, "model": rec.model}
+        schema = (effective["settings"].get("response_format") or {}).get("schema")
         if schema is not None and result.status == "completed":
             answer.parsed, problem = parse_json_answer(answer.text, schema)
             if problem:
@@ -335,12 +338,14 @@ class Conversations:
         def change(cur: ConversationRecord) -> ConversationRecord:
             cur.status = result.status
             cur.data.pop("pending", None)
-            cur.data.pop("pending_schema", None)
+            cur.data.pop("pending_turn", None)
             if advanced:
                 # A failed or cancelled turn is not part of the conversation: the next turn
                 # chains on the last good one.
                 cur.last_interaction_id = result.id
                 cur.turns += 1
+                cur.settings = effective["settings"]
+                cur.model = effective["model"]
                 cur.data["pending_calls"] = calls
                 cur.data["last_text"] = answer.text
             cur.data.setdefault("interaction_ids", []).append(result.id)

@@ -184,7 +184,10 @@ def _attachment(
     mime = att.mime_type or mimetypes.guess_type(path.name)[0]
     if not mime:
         raise ToolError(f"{where}: cannot tell the type of {path.name}; give mime_type.")
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    try:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+    except OSError as exc:
+        raise ToolError(f"{where}: cannot read {path.name}: {exc.strerror or exc}.") from None
     return {"type": content_type_for(mime), "data": data, "mime_type": mime}, size
 
 

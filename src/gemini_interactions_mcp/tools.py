@@ -177,6 +177,23 @@ def scoped_settings(
     return settings
 
 
+def merge_tools(
+    stored: list[dict[str, Any]],
+    override: list[dict[str, Any]],
+    *,
+    builtins: bool,
+    functions: bool,
+) -> list[dict[str, Any]]:
+    """Built-in tools and functions override separately: giving one keeps the other."""
+    keep = [
+        t
+        for t in stored
+        if (t.get("type") == "function" and not functions)
+        or (t.get("type") != "function" and not builtins)
+    ]
+    return [*keep, *override]
+
+
 def register(server: GeminiMCPServer[AppState]) -> None:
     """Add the conversation tools to `server`."""
 
@@ -211,6 +228,11 @@ def register(server: GeminiMCPServer[AppState]) -> None:
             if resolved.is_agent:
                 raise ToolError(
                     f"{resolved.id} is an agent; use deep_research_start for Deep Research."
+                )
+            if functions and not store:
+                raise ToolError(
+                    "functions need store=true: answering a function call continues the "
+                    "conversation, and with store=false Gemini keeps nothing to continue from."
                 )
             settings = scoped_settings(
                 system_instruction=system_instruction,
@@ -268,6 +290,25 @@ def register(server: GeminiMCPServer[AppState]) -> None:
             async with conversations_for(ctx) as convs:
                 rec = await convs.find(conversation_id)
                 if rec.kind == "research" and offset is None:
+                    extras = [
+                        name
+                        for name, value in (
+                            ("function_results", function_results),
+                            ("attachments", attachments),
+                            ("model", model),
+                            ("system_instruction", system_instruction),
+                            ("tools", tools),
+                            ("functions", functions),
+                            ("response_schema", response_schema),
+                        )
+                        if value
+                    ]
+                    if extras:
+                        raise ToolError(
+                            "A research takes only a prompt as a follow-up; drop "
+                            + ", ".join(extras)
+                            + "."
+                        )
                     return render_answer(await _research_turn(ctx, convs, rec, prompt))
                 if prompt is None and not function_results and not attachments:
                     if offset is not None:
@@ -279,6 +320,8 @@ def register(server: GeminiMCPServer[AppState]) -> None:
                 model_id = None
                 if model is not None:
                     resolved = app.registry.resolve(model)
+                    if resolved.is_agent:
+                        raise ToolError(f"{resolved.id} is an agent, not a chat model.")
                     model_id, notes = resolved.id, [resolved.note] if resolved.note else []
                 settings = scoped_settings(
                     system_instruction=system_instruction,
@@ -294,6 +337,13 @@ def register(server: GeminiMCPServer[AppState]) -> None:
                         **rec.settings.get("generation_config", {}),
                         **settings["generation_config"],
                     }
+                if "tools" in settings:
+                    settings["tools"] = merge_tools(
+                        rec.settings.get("tools", []),
+                        settings["tools"],
+                        builtins=tools is not None,
+                        functions=functions is not None,
+                    )
                 if function_results:
                     turn_input: Any = function_result_steps(
                         function_results, rec.data.get("pending_calls", {})
@@ -329,8 +379,12 @@ def register(server: GeminiMCPServer[AppState]) -> None:
                 rec = await store.get(owner, forget)
                 if rec is None:
                     raise ToolError(f"Unknown conversation_id {forget!r}; nothing was forgotten.")
+                notes.extend(await _stop_running(app, rec))
                 if delete_upstream:
-                    notes.extend(await _delete_upstream(app, rec.data.get("interaction_ids", [])))
+                    ids = list(rec.data.get("interaction_ids", []))
+                    if rec.data.get("pending") and rec.data["pending"] not in ids:
+                        ids.append(rec.data["pending"])
+                    notes.extend(await _delete_upstream(app, ids))
                 await store.delete(owner, forget)
                 forgotten = forget
             records = await store.list(owner, limit=limit, kind=None)
@@ -383,6 +437,25 @@ def _input(
         max_bytes=app.settings.max_attachment_bytes,
         local_files=ctx.headers is None,
     )
+
+
+async def _stop_running(app: AppState, rec: Any) -> list[str]:
+    """Forgetting a running research cancels it: nobody could follow or cancel it after."""
+    from .state.base import ACTIVE_RESEARCH_STATUSES
+    from .upstream import errors as up
+
+    if rec.kind != "research" or rec.status not in ACTIVE_RESEARCH_STATUSES:
+        return []
+    if app.monitor is not None:
+        app.monitor.stop(rec.id)
+    if not rec.last_interaction_id:
+        return []
+    client = await app.client()
+    try:
+        await client.cancel(rec.last_interaction_id)
+    except up.GeminiError:
+        return ["The running research could not be cancelled at Gemini."]
+    return ["The running research was cancelled at Gemini."]
 
 
 async def _delete_upstream(app: AppState, interaction_ids: list[str]) -> list[str]:

@@ -512,3 +512,115 @@ async def test_a_failed_first_turn_leaves_no_conversation_behind(make_settings: 
         # "Latest" is still the good conversation.
         nxt = ok(await client.call_tool("gemini_continue", {"prompt": "next"}))
         assert "turn 2: next" in nxt["text"]
+
+
+async def test_a_turn_that_fails_after_the_budget_is_reported_and_unblocks(
+    make_settings: Any,
+) -> None:
+    async with connect(make_settings(call_budget=0.3)) as client:
+        first = ok(await client.call_tool("gemini_ask", {"prompt": "base"}))
+        cid = first["conversation_id"]
+        slow = ok(
+            await client.call_tool(
+                "gemini_continue",
+                {
+                    "conversation_id": cid,
+                    "prompt": "doomed [[chars 200]] [[delay 30]] [[fail api_error]]",
+                },
+            )
+        )
+        assert slow["status"] == "in_progress"
+        with anyio.fail_after(15):
+            while True:
+                result = await client.call_tool("gemini_continue", {"conversation_id": cid})
+                if result.is_error:
+                    break
+                assert ok(result)["status"] == "in_progress"
+        assert "api_error" in error(result)
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        assert listing["conversations"][0]["status"] == "failed"
+        # The failed turn is not part of the conversation: the next one chains on turn 1.
+        again = ok(
+            await client.call_tool("gemini_continue", {"conversation_id": cid, "prompt": "again"})
+        )
+        assert "turn 2: again" in again["text"]
+
+
+async def test_response_schema_given_on_continue_is_used_for_that_answer(
+    make_settings: Any,
+) -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    async with connect(make_settings()) as client:
+        ok(await client.call_tool("gemini_ask", {"prompt": "plain"}))
+        result = ok(
+            await client.call_tool(
+                "gemini_continue", {"prompt": "count", "response_schema": schema}
+            )
+        )
+    assert isinstance(result["parsed"]["n"], int)
+    assert not any("does not match" in n for n in result["notes"])
+
+
+async def test_overriding_functions_keeps_the_built_in_tools_and_back(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        ok(await client.call_tool("gemini_ask", {"prompt": "a", "tools": ["google_search"]}))
+        with_fn = ok(
+            await client.call_tool("gemini_continue", {"prompt": "b", "functions": [WEATHER]})
+        )
+        assert "google_search" in with_fn["text"] and "fn:get_weather" in with_fn["text"]
+        with_tools = ok(
+            await client.call_tool("gemini_continue", {"prompt": "c", "tools": ["url_context"]})
+        )
+    assert "url_context" in with_tools["text"] and "fn:get_weather" in with_tools["text"]
+    assert "google_search" not in with_tools["text"]
+
+
+async def test_arguments_that_cannot_work_together_are_refused(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        assert "store=true" in error(
+            await client.call_tool(
+                "gemini_ask", {"prompt": "x", "store": False, "functions": [WEATHER]}
+            )
+        )
+        assert "agent" in error(
+            await client.call_tool("gemini_ask", {"prompt": "x", "model": "deep-research"})
+        )
+        ok(await client.call_tool("gemini_ask", {"prompt": "x"}))
+        assert "agent" in error(
+            await client.call_tool("gemini_continue", {"prompt": "y", "model": "deep-research"})
+        )
+
+
+async def test_a_second_server_on_the_same_store_gets_conversation_busy(
+    make_settings: Any,
+) -> None:
+    store = MemoryStore()
+    await store.open()
+    settings = make_settings()
+    async with connect(settings, store=store) as one, connect(settings, store=store) as two:
+        cid = ok(await one.call_tool("gemini_ask", {"prompt": "shared"}))["conversation_id"]
+        running = anyio.Event()
+        results: dict[str, Any] = {}
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            running.set()
+
+        async def slow() -> None:
+            results["slow"] = await one.call_tool(
+                "gemini_continue",
+                {"conversation_id": cid, "prompt": "long [[chars 300]] [[delay 20]]"},
+                progress_callback=on_progress,
+            )
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow)
+            await running.wait()
+            results["other"] = await two.call_tool(
+                "gemini_continue", {"conversation_id": cid, "prompt": "meanwhile"}
+            )
+        assert "busy" in error(results["other"])
+        assert "turn 2: long" in ok(results["slow"])["text"]
+        after = ok(
+            await two.call_tool("gemini_continue", {"conversation_id": cid, "prompt": "now"})
+        )
+        assert "turn 3: now" in after["text"]

@@ -235,7 +235,7 @@ class ResearchMonitor:
         failure: str | None = None,
     ) -> None:
         def change(rec: ConversationRecord) -> ConversationRecord:
-            rec = record_result(rec, final)
+            rec = record_result(rec, final, self.app.clock())
             if failure and rec.status != "completed" and not rec.data.get("error"):
                 rec.data["error"] = failure
             return rec
@@ -253,12 +253,13 @@ class ResearchMonitor:
         await self._update(owner, research_id, interaction_id, change)
 
 
-def record_result(rec: ConversationRecord, final: Interaction) -> ConversationRecord:
+def record_result(rec: ConversationRecord, final: Interaction, now: float) -> ConversationRecord:
     """Store a finished research interaction's outcome in its record."""
     from .. import mapping
     from . import progress as prog
 
     rec.status = final.status or "completed"
+    rec.data["finished_at"] = now
     rec.data["report"] = final.output_text
     rec.data["sources"] = [s.model_dump(exclude_none=True) for s in mapping.sources_of(final.steps)]
     usage = mapping.usage_of(final.usage)

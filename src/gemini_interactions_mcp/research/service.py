@@ -23,6 +23,8 @@ from . import progress as prog
 from .monitor import ResearchMonitor, record_result
 
 _STORE_POLL = 1.0
+# How long a start may take before a research with no upstream id counts as lost.
+ORPHAN_GRACE = 300.0
 
 
 class ResearchService:
@@ -80,14 +82,18 @@ class ResearchService:
         await store.insert(rec)
         body = {"agent": agent, "input": query, "background": True, "store": True, **settings}
         client = await self.app.client()
-        try:
-            interaction = await client.create(body)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
+        # Once the request is out, paid work may exist upstream: the create and its recording
+        # finish even if the caller goes away (the HTTP timeouts bound the wait).
+        with anyio.CancelScope(shield=True):
+            try:
+                interaction = await client.create(body)
+            except BaseException:
                 await store.delete(self.owner, rec.id)
-            raise
-        stored = await self._started(rec.id, interaction.id, interaction.status or "in_progress")
-        self.monitor.track(self.owner, rec.id)
+                raise
+            stored = await self._started(
+                rec.id, interaction.id, interaction.status or "in_progress"
+            )
+            self.monitor.track(self.owner, rec.id)
         notes = [
             *notes,
             "Deep Research runs in the background, usually for several minutes. Check it with "
@@ -117,7 +123,10 @@ class ResearchService:
                 max_chars=0,
                 notes=[f"This research is already {rec.status}; nothing was changed."],
             )
-        assert rec.last_interaction_id is not None
+        if rec.last_interaction_id is None:
+            raise ToolError(
+                f"Research {rec.id} is still starting; try deep_research_cancel again in a moment."
+            )
         client = await self.app.client()
         try:
             final = await client.cancel(rec.last_interaction_id)
@@ -131,7 +140,7 @@ class ResearchService:
         def change(cur: ConversationRecord) -> ConversationRecord | None:
             if cur.last_interaction_id != interaction_id:
                 return None
-            return record_result(cur, final)
+            return record_result(cur, final, self.app.clock())
 
         updated = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
         self.monitor.notify(rec.id)
@@ -161,36 +170,43 @@ class ResearchService:
                 **settings,
             }
             client = await self.app.client()
-            interaction = await client.create(body)
-            previous = {
-                "interaction_id": rec.last_interaction_id,
-                "report": rec.data.get("report"),
-            }
-
-            def change(cur: ConversationRecord) -> ConversationRecord:
-                cur.data.setdefault("history", []).append(previous)
-                cur.data.update(
-                    progress=prog.empty(),
-                    last_event_id=None,
-                    report=None,
-                    sources=None,
-                    usage=None,
-                    error=None,
-                    planning=False,
-                    followup=prompt,
-                    started_at=self.app.clock(),
-                )
-                cur.last_interaction_id = interaction.id
-                cur.data.setdefault("interaction_ids", []).append(interaction.id)
-                cur.status = interaction.status or "in_progress"
-                cur.turns += 1
-                return cur
-
-            store = await self.app.store()
-            updated = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
-            assert updated is not None
+            # As in start(): once sent, the follow-up is recorded even if the caller goes away.
+            with anyio.CancelScope(shield=True):
+                interaction = await client.create(body)
+                updated = await self._followed(rec, interaction, prompt)
         self.monitor.track(self.owner, rec.id)
         return await self.answer(updated)
+
+    async def _followed(
+        self, rec: ConversationRecord, interaction: Any, prompt: str
+    ) -> ConversationRecord:
+        """Record a follow-up turn's new interaction on the research."""
+        previous = {"interaction_id": rec.last_interaction_id, "report": rec.data.get("report")}
+
+        def change(cur: ConversationRecord) -> ConversationRecord:
+            cur.data.setdefault("history", []).append(previous)
+            cur.data.update(
+                progress=prog.empty(),
+                last_event_id=None,
+                report=None,
+                sources=None,
+                usage=None,
+                error=None,
+                planning=False,
+                followup=prompt,
+                started_at=self.app.clock(),
+                finished_at=None,
+            )
+            cur.last_interaction_id = interaction.id
+            cur.data.setdefault("interaction_ids", []).append(interaction.id)
+            cur.status = interaction.status or "in_progress"
+            cur.turns += 1
+            return cur
+
+        store = await self.app.store()
+        updated = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
+        assert updated is not None
+        return updated
 
     async def answer(self, rec: ConversationRecord) -> Answer:
         """The research's latest answer as a conversation turn, waiting up to the budget."""
@@ -224,7 +240,28 @@ class ResearchService:
             raise ToolError(
                 f"Unknown research_id {research_id!r}; gemini_conversations lists your research."
             )
+        if rec.last_interaction_id is None and rec.status in ACTIVE_RESEARCH_STATUSES:
+            rec = await self._orphaned(rec)
         return rec
+
+    async def _orphaned(self, rec: ConversationRecord) -> ConversationRecord:
+        """A start cut short (say, by a crash) before Gemini's answer was recorded."""
+        if self.app.clock() - rec.created_at < ORPHAN_GRACE:
+            return rec
+        store = await self.app.store()
+
+        def change(cur: ConversationRecord) -> ConversationRecord | None:
+            if cur.last_interaction_id is not None:
+                return None
+            cur.status = "failed"
+            cur.data["error"] = (
+                "The server stopped before Gemini confirmed the start; nothing can be tracked. "
+                "Start the research again."
+            )
+            return cur
+
+        updated = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
+        return updated or rec
 
     async def _started(
         self, research_id: str, interaction_id: str, status: str
@@ -279,7 +316,11 @@ class ResearchService:
             research_id=rec.id,
             status=rec.status,
             agent=rec.model,
-            elapsed_seconds=round(self.app.clock() - data.get("started_at", rec.created_at), 1),
+            elapsed_seconds=round(
+                (data.get("finished_at") or self.app.clock())
+                - data.get("started_at", rec.created_at),
+                1,
+            ),
             progress=ResearchProgress(
                 phase=raw.get("phase", "queued"),
                 searches=raw.get("search_count", 0),
