@@ -128,6 +128,12 @@ async def _session(settings: Settings, offline: bool) -> None:
         )
         if "parsed" in structured:
             _out("   parsed: " + json.dumps(structured["parsed"]))
+        if not offline:
+            # With a real key a Deep Research is billed and takes minutes: not for a demo.
+            _out("\n── 5. Deep Research: skipped with a real key (runs for minutes, billed)")
+            await call("6. Your conversations", "gemini_conversations", {})
+            _out("\nDone.")
+            return
         research = await call(
             "5. Deep Research in the background (start returns at once)",
             "deep_research_start",

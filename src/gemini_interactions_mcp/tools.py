@@ -262,7 +262,7 @@ def register(server: GeminiMCPServer[AppState]) -> None:
     @server.result_tool(
         Answer,
         description=(
-            "Next turn of a Gemini conversation (default: your latest): a prompt or "
+            "Next turn of a Gemini conversation (default: your latest chat): a prompt or "
             "function_results. Neither: collect a running answer, or page with offset."
         ),
         annotations=_OPEN,

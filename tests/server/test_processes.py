@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -138,33 +137,59 @@ async def test_streamable_http_ask_and_continue(
 
 
 async def test_research_survives_a_killed_server(emulator_process: str, tmp_path: Path) -> None:
+    """Killed mid-research after progress was saved; the restarted server re-attaches by
+    itself, resumes after the saved event and ends with exactly what an unbroken run records."""
     state = tmp_path / "s.sqlite3"
     log = tmp_path / "http.log"
+    query = "kill me midway"
     proc, url = start_http(emulator_process, state, log)
     try:
         async with Client(url) as client:
-            started = ok(await client.call_tool("deep_research_start", {"query": "kill me midway"}))
-    finally:
-        proc.kill()  # no clean shutdown: the research is still running upstream
-        proc.wait()
-    rid = started["research_id"]
-    proc, url = start_http(emulator_process, state, log)
-    try:
-        async with Client(url) as client:
-            with anyio.fail_after(30):
-                status: dict[str, Any] = {"status": "in_progress"}
-                while status["status"] in ("queued", "in_progress"):
+            rid = ok(await client.call_tool("deep_research_start", {"query": query}))["research_id"]
+            with anyio.fail_after(20):
+                status = {"progress": {"searches": 0}, "status": "queued"}
+                while not status["progress"]["searches"]:
                     status = ok(
                         await client.call_tool(
-                            "deep_research_status", {"research_id": rid, "wait_seconds": 5}
+                            "deep_research_status", {"research_id": rid, "wait_seconds": 2}
                         )
                     )
-            assert status["status"] == "completed"
-            assert "kill me midway" in status["report"]
+            assert status["status"] == "in_progress", "finished before the kill"
+    finally:
+        proc.kill()  # no clean shutdown
+        proc.wait()
+    proc, url = start_http(emulator_process, state, log)
+    try:
+        async with Client(url) as client:
+            # Only listing (which starts no watcher): the monitor must have re-attached itself.
+            with anyio.fail_after(30):
+                while True:
+                    listing = ok(await client.call_tool("gemini_conversations", {}))
+                    (item,) = [c for c in listing["conversations"] if c["conversation_id"] == rid]
+                    if item["status"] not in ("queued", "in_progress"):
+                        break
+                    await anyio.sleep(0.1)
+            done = ok(await client.call_tool("deep_research_status", {"research_id": rid}))
+            reference_id = ok(await client.call_tool("deep_research_start", {"query": query}))[
+                "research_id"
+            ]
+            with anyio.fail_after(30):
+                reference = {"status": "queued"}
+                while reference["status"] in ("queued", "in_progress"):
+                    reference = ok(
+                        await client.call_tool(
+                            "deep_research_status",
+                            {"research_id": reference_id, "wait_seconds": 5},
+                        )
+                    )
             resource = await client.read_resource(f"gemini://research/{rid}/report")
-            assert resource.contents[0].text == status["report"]  # type: ignore[union-attr]
     finally:
         stop(proc)
+    assert done["status"] == "completed"
+    assert done["report"] == reference["report"] and query in done["report"]
+    assert resource.contents[0].text == done["report"]  # type: ignore[union-attr]
+    for key in ("searches", "pages_read", "thoughts"):
+        assert done["progress"][key] == reference["progress"][key], key
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
