@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -147,7 +148,7 @@ async def test_research_survives_a_killed_server(emulator_process: str, tmp_path
         async with Client(url) as client:
             rid = ok(await client.call_tool("deep_research_start", {"query": query}))["research_id"]
             with anyio.fail_after(20):
-                status = {"progress": {"searches": 0}, "status": "queued"}
+                status: dict[str, Any] = {"progress": {"searches": 0}, "status": "queued"}
                 while not status["progress"]["searches"]:
                     status = ok(
                         await client.call_tool(
@@ -174,7 +175,7 @@ async def test_research_survives_a_killed_server(emulator_process: str, tmp_path
                 "research_id"
             ]
             with anyio.fail_after(30):
-                reference = {"status": "queued"}
+                reference: dict[str, Any] = {"status": "queued"}
                 while reference["status"] in ("queued", "in_progress"):
                     reference = ok(
                         await client.call_tool(
