@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     emulator: bool = Field(default=False, description="Serve against the built-in emulator.")
     state: str = Field(
         default="",
-        description="State store: a SQLite file path, 'memory', or '' for the default file.",
+        description="State store: a SQLite file path, 'memory', a redis:// URL, or '' (default).",
     )
     transport: Literal["stdio", "http"] = "stdio"
     host: str = "127.0.0.1"

@@ -21,6 +21,16 @@ from .helpers import ok
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 KEY = "process-test-key"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "0"},
+    },
+}
 
 
 def free_port() -> int:
@@ -229,16 +239,7 @@ def test_demo_runs_offline_on_the_emulator() -> None:
 
 def test_stdio_writes_only_json_rpc_and_exits_when_stdin_closes(tmp_path: Path) -> None:
     handshake = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "0"},
-            },
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     ]
@@ -287,16 +288,7 @@ async def test_http_refuses_a_foreign_host_header(emulator_process: str, tmp_pat
 
     proc, url = start_http(emulator_process, tmp_path / "s.sqlite3", tmp_path / "http.log")
     try:
-        body = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "0"},
-            },
-        }
+        body = INITIALIZE
         headers = {"accept": "application/json, text/event-stream"}
         async with httpx2.AsyncClient() as http:
             evil = await http.post(url, json=body, headers={**headers, "host": "evil.example"})
@@ -316,16 +308,7 @@ async def test_a_session_header_on_a_2026_request_grants_nothing(
 
     proc, url = start_http(emulator_process, tmp_path / "s.sqlite3", tmp_path / "http.log")
     accept = {"accept": "application/json, text/event-stream"}
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "victim", "version": "0"},
-        },
-    }
+    init = INITIALIZE
     try:
         async with httpx2.AsyncClient(timeout=30) as http:
             opened = await http.post(url, json=init, headers=accept)
