@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+import subprocess
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -61,3 +64,40 @@ def make_settings(emulator_url: str) -> Any:
         return Settings(**values)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server on a Unix socket (no port to collide); skip if not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    socket = tmp_path_factory.mktemp("redis") / "redis.sock"
+    process = subprocess.Popen(
+        [binary, "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = process.stdout
+    assert output is not None
+    ready = threading.Event()
+
+    def watch() -> None:
+        # Drains the output for the server's whole life, so the pipe never fills up.
+        for line in output:
+            if "ready to accept connections" in line.lower():
+                ready.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        # The server says when it is ready, so there is nothing to poll for.
+        if not ready.wait(timeout=10):
+            pytest.fail("redis-server did not become ready")
+        yield f"unix://{socket}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        watcher.join(timeout=10)
+        output.close()

@@ -624,3 +624,22 @@ async def test_a_second_server_on_the_same_store_gets_conversation_busy(
             await two.call_tool("gemini_continue", {"conversation_id": cid, "prompt": "now"})
         )
         assert "turn 3: now" in after["text"]
+
+
+async def test_two_replicas_on_one_redis_store_share_conversations(
+    make_settings: Any, redis_url: str
+) -> None:
+    settings = make_settings(state=redis_url)
+    async with connect(settings) as one, connect(settings) as two:
+        first = ok(await one.call_tool("gemini_ask", {"prompt": "on replica one"}))
+        second = ok(
+            await two.call_tool(
+                "gemini_continue",
+                {"conversation_id": first["conversation_id"], "prompt": "on replica two"},
+            )
+        )
+        assert "turn 2: on replica two" in second["text"]
+        listing = ok(await one.call_tool("gemini_conversations", {}))
+        assert any(
+            c["conversation_id"] == first["conversation_id"] for c in listing["conversations"]
+        )
