@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from .state.base import Store
 
+DEMO_RESEARCH_SECONDS = 2.0
+
 INSTRUCTIONS = (
     "Gemini through the Interactions API. gemini_ask starts a conversation and returns a "
     "conversation_id; gemini_continue carries it on (state is kept server-side). "
@@ -79,5 +81,7 @@ async def _emulator() -> AsyncIterator[str]:
     """The built-in emulator on an ephemeral loopback port, in this process."""
     from .emulator import EmulatorConfig, serve_in_background
 
-    async with serve_in_background(EmulatorConfig(), host="127.0.0.1", port=0) as url:
+    # Research runs short here: the emulator stands in for minutes of real work.
+    config = EmulatorConfig(research_seconds=DEMO_RESEARCH_SECONDS)
+    async with serve_in_background(config, host="127.0.0.1", port=0) as url:
         yield url

@@ -4,6 +4,7 @@ import json
 import logging
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 from pydantic import SecretStr
@@ -14,6 +15,7 @@ from gemini_interactions_mcp.upstream import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ContinuationInterruptedError,
     GeminiError,
     InteractionsClient,
     ModelNotFoundError,
@@ -380,3 +382,83 @@ async def test_the_api_key_never_leaks_into_logs_errors_or_reprs(
     texts += [repr(client), repr(client._http.auth), repr(client._http.headers)]
     assert all(API_KEY not in text for text in texts)
     assert "**********" in str(errors[0])
+
+
+@pytest.mark.anyio
+async def test_the_deadline_cuts_an_attempt_that_hangs() -> None:
+    async def hang(request: httpx2.Request) -> httpx2.Response:
+        await anyio.sleep(10)
+        raise AssertionError("not reached")
+
+    client = InteractionsClient(
+        "k",
+        base_url="http://upstream.test",
+        transport=httpx2.MockTransport(hang),
+        retry=RetryPolicy(deadline=0.2, jitter=0.0),
+    )
+    async with client:
+        with anyio.fail_after(5), pytest.raises(APITimeoutError, match="deadline"):
+            await client.get("v1_x")
+
+
+@pytest.mark.anyio
+async def test_a_connection_error_does_not_carry_the_key_in_its_cause() -> None:
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused", request=request)
+
+    secret = "sekrit-key-123"
+    client = InteractionsClient(
+        secret,
+        base_url="http://upstream.test",
+        transport=httpx2.MockTransport(refuse),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    async with client:
+        with pytest.raises(APIConnectionError) as caught:
+            await client.get("v1_x")
+    err: BaseException | None = caught.value
+    while err is not None:
+        assert secret not in repr(vars(err)) and secret not in str(err)
+        err = err.__cause__ or err.__context__
+
+
+@pytest.mark.anyio
+async def test_only_200_is_success() -> None:
+    def no_content(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(204)
+
+    client = InteractionsClient(
+        "k", base_url="http://upstream.test", transport=httpx2.MockTransport(no_content)
+    )
+    async with client:
+        with pytest.raises(ResponseDecodeError, match="204"):
+            await client.get("v1_x")
+
+
+@pytest.mark.anyio
+async def test_a_failed_continuation_hop_keeps_the_hops_already_paid_for() -> None:
+    first_hop = {
+        "id": "v1_hop1",
+        "status": "requires_continuation",
+        "continuation_token": "tok_1",
+        "steps": [{"type": "model_output", "content": [{"type": "text", "text": "part one"}]}],
+    }
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        if "continuation_token" in json.loads(request.content):
+            return httpx2.Response(500, json={"error": {"code": "api_error", "message": "x"}})
+        return httpx2.Response(200, json=first_hop)
+
+    client = InteractionsClient(
+        "k",
+        base_url="http://upstream.test",
+        transport=httpx2.MockTransport(answer),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    async with client:
+        with pytest.raises(ContinuationInterruptedError) as caught:
+            await client.create({"model": "m", "input": "long"})
+    err = caught.value
+    assert isinstance(err.__cause__, ServerError)
+    assert err.partial.output_text == "part one"
+    assert err.continuation_token == "tok_1" and err.interaction_ids == ["v1_hop1"]

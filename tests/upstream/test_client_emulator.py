@@ -20,6 +20,7 @@ from gemini_interactions_mcp.upstream import (
     NotFoundError,
     RateLimitError,
     RetryPolicy,
+    ServerError,
     ServiceUnavailableError,
     StreamError,
 )
@@ -280,3 +281,13 @@ async def test_streamed_background_run_resumes_after_a_drop(upstream: Upstream) 
     assert len(result.output_text) == 80
     assert seen.text == result.output_text
     assert [c[0] for c in upstream.calls()] == ["POST", "GET"]
+
+
+@pytest.mark.anyio
+async def test_a_server_error_on_create_is_mapped_and_not_retried(upstream: Upstream) -> None:
+    async with upstream.client() as client:
+        with pytest.raises(ServerError) as caught:
+            await client.create({"model": MODEL, "input": "boom [[error 500]]"})
+    assert caught.value.status_code == 500
+    posts = [c for c in upstream.calls() if c[0] == "POST"]
+    assert len(posts) == 1

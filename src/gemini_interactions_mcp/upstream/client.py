@@ -21,7 +21,13 @@ from pydantic import SecretStr
 
 from gemini_interactions_mcp import __version__
 
-from .errors import ResponseDecodeError, connection_error, status_error
+from .errors import (
+    ContinuationInterruptedError,
+    GeminiError,
+    ResponseDecodeError,
+    connection_error,
+    status_error,
+)
 from .resume import EventCallback, StreamRunner
 from .retry import Clock, RetryPolicy, Sleeper, call_with_retry
 from .wire import Interaction, Status, merge_hops
@@ -139,7 +145,7 @@ class InteractionsClient:
             following = next_hop_body(sent, hops[-1])
             if following is None:
                 break
-            hops.append(await self._create_once(following))
+            hops.append(await self._hop(self._create_once(following), hops))
             sent = following
         return merge_hops(hops)
 
@@ -163,9 +169,25 @@ class InteractionsClient:
             if following is None:
                 break
             opener = self._opener("POST", self._path(), json=following)
-            hops.append(await runner.run(opener, resumable=resumable, previous=hops))
+            hops.append(
+                await self._hop(runner.run(opener, resumable=resumable, previous=hops), hops)
+            )
             sent = following
         return merge_hops(hops)
+
+    @staticmethod
+    async def _hop(next_hop: Awaitable[Interaction], hops: list[Interaction]) -> Interaction:
+        """A continuation hop; if it fails, the hops already paid for go with the error."""
+        try:
+            return await next_hop
+        except GeminiError as exc:
+            partial = merge_hops(hops)
+            raise ContinuationInterruptedError(
+                f"continuation hop {len(hops) + 1} failed: {exc}",
+                partial=partial,
+                continuation_token=hops[-1].continuation_token,
+                interaction_ids=[h.id for h in hops],
+            ) from exc
 
     async def follow(
         self,
@@ -317,10 +339,17 @@ class InteractionsClient:
             response = await self._http.send(request, stream=stream)
         except httpx2.TransportError as exc:
             _log.debug("%s %s -> %s", method, request.url.path, type(exc).__name__)
-            raise connection_error(exc) from exc
+            # Not chained: the httpx2 exception holds the request, and with it the API key.
+            raise connection_error(exc) from None
         _log.debug("%s %s -> %d", method, request.url.path, response.status_code)
-        if response.is_success:
+        if response.status_code == 200:
             return response
+        if response.is_success:
+            # Only 200 is success on this API; anything else would parse as an empty answer.
+            await response.aclose()
+            raise ResponseDecodeError(
+                f"{method} {request.url.path}: unexpected status {response.status_code}"
+            )
         try:
             body = await response.aread()
         except httpx2.TransportError:

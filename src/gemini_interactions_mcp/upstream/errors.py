@@ -16,7 +16,8 @@ GeminiError
 │       └── ServiceUnavailableError  503
 ├── ResponseDecodeError           a 2xx answer that is not the JSON or SSE we asked for
 ├── StreamError                   an in-stream `error` event
-└── StreamInterruptedError        a stream broke and could not be resumed
+├── StreamInterruptedError        a stream broke and could not be resumed
+└── ContinuationInterruptedError  a continuation hop failed after earlier hops were paid for
 ```
 
 `status_error` is the one place where an HTTP status becomes an exception;
@@ -43,6 +44,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "ContinuationInterruptedError",
     "GeminiError",
     "ModelNotFoundError",
     "NotFoundError",
@@ -297,3 +299,26 @@ def _retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float]) -
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - now(), 0.0)
+
+
+class ContinuationInterruptedError(GeminiError):
+    """A later continuation hop failed; the earlier hops' work is kept here.
+
+    `partial` merges the hops that succeeded; `continuation_token` and the last of
+    `interaction_ids` are what a manual resume of the turn needs. The hop's own error
+    is the `__cause__`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial: Interaction,
+        continuation_token: str | None,
+        interaction_ids: list[str],
+    ) -> None:
+        self.message = message
+        self.partial = partial
+        self.continuation_token = continuation_token
+        self.interaction_ids = interaction_ids
+        super().__init__(message)

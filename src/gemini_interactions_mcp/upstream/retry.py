@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import APIConnectionError, APIStatusError
+import anyio
+
+from .errors import APIConnectionError, APIStatusError, APITimeoutError
 
 __all__ = ["Clock", "RetryPolicy", "Sleeper", "call_with_retry"]
 
@@ -36,7 +38,8 @@ class RetryPolicy:
     `max_attempts` counts the first request. A Retry-After longer than
     `max_retry_after` is not waited for: the error is raised at once (it carries
     `retry_after`), since retrying earlier than asked would only fail again.
-    `deadline` bounds the time spent from the first attempt to the start of the last.
+    `deadline` bounds the whole operation, attempts in flight included (for a stream:
+    until its headers arrive); past it the call fails with APITimeoutError.
     `jitter` shaves up to that fraction off each backoff so clients do not retry in step.
     """
 
@@ -83,6 +86,32 @@ async def call_with_retry(
     label: str,
 ) -> T:
     """Run `operation`, retrying the failures `policy` allows; re-raise the last one."""
+    try:
+        # Real time, not `clock`: it must cut an attempt that hangs, not only the waits.
+        with anyio.fail_after(policy.deadline):
+            return await _attempts(
+                operation,
+                policy=policy,
+                creates_work=creates_work,
+                sleep=sleep,
+                clock=clock,
+                label=label,
+            )
+    except TimeoutError:
+        raise APITimeoutError(
+            f"{label}: no answer within the {policy.deadline:g} s deadline"
+        ) from None
+
+
+async def _attempts(
+    operation: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    creates_work: bool,
+    sleep: Sleeper,
+    clock: Clock,
+    label: str,
+) -> T:
     started = clock()
     attempt = 1
     while True:
