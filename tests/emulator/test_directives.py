@@ -245,6 +245,42 @@ async def test_a_continuation_token_of_another_interaction_is_400(
         assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
 
 
+async def test_a_continuation_token_resumes_only_once(client: httpx2.AsyncClient) -> None:
+    hop1 = await create(client, input="once [[continue]]")
+    body = {
+        "model": MODEL,
+        "continuation_token": hop1["continuation_token"],
+        "previous_interaction_id": hop1["id"],
+    }
+    assert (await client.post(URL, json=body)).status_code == 200
+    again = await client.post(URL, json=body)
+    assert (again.status_code, again.json()["error"]["code"]) == (400, "invalid_request")
+    assert "already been used" in again.json()["error"]["message"]
+
+
+async def test_a_store_false_continuation_token_only_resumes_its_original_input(
+    client: httpx2.AsyncClient,
+) -> None:
+    hop1 = await create(client, input="secret plan [[continue]]", store=False)
+    body = {"model": MODEL, "store": False, "continuation_token": hop1["continuation_token"]}
+    for other in ("another input [[continue]]", [{"type": "text", "text": "secret plan"}]):
+        response = await client.post(URL, json={**body, "input": other})
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
+        assert "different input" in response.json()["error"]["message"]
+    # The rejected attempts did not spend the token.
+    hop2 = await create(client, **body, input="secret plan [[continue]]")
+    assert reply_text(hop1) + reply_text(hop2) == "turn 1: secret plan"
+
+
+async def test_drop_zero_is_refused_because_nothing_could_be_resumed(
+    client: httpx2.AsyncClient,
+) -> None:
+    body = {"model": MODEL, "input": "cut early [[drop 0]]", "stream": True}
+    response = await client.post(URL, json=body)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
+    assert "K >= 1" in response.json()["error"]["message"]
+
+
 async def test_continue_is_ignored_for_background_runs(client: httpx2.AsyncClient) -> None:
     started = await create(client, input="bg [[continue]]", background=True)
     done = await wait_status(client, started["id"], "completed")
@@ -256,6 +292,7 @@ async def test_continue_is_ignored_for_background_runs(client: httpx2.AsyncClien
     [
         "[[think hard]]",
         "[[drop]]",
+        "[[drop 0]]",
         "[[error 200]]",
         "[[delay soon]]",
         "[[mcp onlyserver]]",

@@ -11,7 +11,7 @@ import pytest
 
 from gemini_interactions_mcp.emulator.schemas import value_for
 
-from .conftest import URL, create, read_sse, rebuild, reply_text
+from .conftest import MODEL, URL, create, read_sse, rebuild, reply_text
 
 SCHEMAS: list[dict[str, Any]] = [
     {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]},
@@ -51,6 +51,99 @@ SCHEMAS: list[dict[str, Any]] = [
     },
     {"type": "array", "prefixItems": [{"type": "boolean"}, {"type": "null"}], "maxItems": 2},
 ]
+
+
+# Schemas with keywords that are easy to get subtly wrong; every answer must validate.
+TRICKY_SCHEMAS: list[dict[str, Any]] = [
+    {"type": "integer", "exclusiveMinimum": 3, "multipleOf": 5},
+    {"type": "integer", "multipleOf": 2.5, "exclusiveMaximum": 0},
+    {"type": "number", "multipleOf": 0.1, "minimum": 0.25, "maximum": 1},
+    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5},
+    {"type": "integer", "minimum": 10, "maximum": 10},
+    {"type": "string", "pattern": "^[0-9]{3}$"},
+    {"type": "string", "pattern": "^[a-z]+(-[a-z]+)*$", "minLength": 8, "maxLength": 12},
+    {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.(com|org)$"},
+    {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+    {"type": "string", "format": "date-time"},
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": 4},
+        "minItems": 4,
+        "uniqueItems": True,
+    },
+    {"type": "array", "items": {"enum": ["red", "green", 3]}, "minItems": 3, "uniqueItems": True},
+    {
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                },
+                "required": ["name"],
+            }
+        },
+        "$ref": "#/$defs/node",
+    },
+    {
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+        "oneOf": [
+            {"required": ["count"], "properties": {"count": {"type": "integer", "minimum": 7}}},
+            {"required": ["label"]},
+        ],
+        "minProperties": 2,
+        "maxProperties": 2,
+    },
+    {"allOf": [{"type": "integer", "minimum": 3}, {"maximum": 10, "multipleOf": 4}]},
+    {"type": ["integer", "string"], "minimum": 3, "maximum": 2},
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("schema", TRICKY_SCHEMAS)
+async def test_json_answers_validate_against_tricky_schemas(
+    client: httpx2.AsyncClient, schema: dict[str, Any]
+) -> None:
+    fmt = {"type": "text", "mime_type": "application/json", "schema": schema}
+    created = await create(client, input="user words", response_format=fmt)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    jsonschema.validate(json.loads(reply_text(created)), schema, format_checker=checker)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("schema", "keyword"),
+    [
+        ({"type": "string", "pattern": "^(?=.*[A-Z])\\w{8}$"}, "pattern"),
+        ({"type": "string", "pattern": "^(a)\\1$"}, "pattern"),
+        ({"not": {"type": "string"}}, "not"),
+        ({"type": "integer", "minimum": 5, "maximum": 3}, "maximum"),
+        ({"type": "integer", "multipleOf": 7, "minimum": 1, "maximum": 6}, "multipleOf"),
+        (
+            {"type": "object", "required": ["x"], "additionalProperties": False},
+            "additionalProperties",
+        ),
+        ({"$ref": "https://schemas.example.com/thing.json"}, "$ref"),
+    ],
+)
+async def test_a_schema_the_emulator_cannot_satisfy_is_400_naming_the_keyword(
+    client: httpx2.AsyncClient, schema: dict[str, Any], keyword: str
+) -> None:
+    fmt = {"type": "text", "mime_type": "application/json", "schema": schema}
+    for stream in (False, True):
+        body = {"model": MODEL, "input": "x", "response_format": fmt, "stream": stream}
+        response = await client.post(URL, json=body)
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
+        assert f"'{keyword}'" in response.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_an_invalid_schema_is_400(client: httpx2.AsyncClient) -> None:
+    fmt = {"type": "text", "mime_type": "application/json", "schema": {"type": "integr"}}
+    response = await client.post(URL, json={"model": MODEL, "input": "x", "response_format": fmt})
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
+    assert "Invalid response_format schema" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("schema", SCHEMAS)

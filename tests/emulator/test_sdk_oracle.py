@@ -76,6 +76,12 @@ def names(items: list[Any]) -> list[str]:
     return [type(item).__name__ for item in items]
 
 
+def assert_clean_stream(events: list[Any]) -> None:
+    """Every event parsed into a known type and none misread as an error."""
+    assert unknown_parts(events) == []
+    assert "ErrorEvent" not in names(events)
+
+
 async def test_unary_create_and_get_parse_into_known_sdk_types(sdk: Any) -> None:
     created = await sdk.create(
         model=MODEL,
@@ -115,7 +121,7 @@ async def test_sdk_streams_create_with_known_event_and_delta_types(live_sdk: Any
     )
     assert names(events)[:2] == ["InteractionCreatedEvent", "InteractionStatusUpdate"]
     assert names(events)[-1] == "InteractionCompletedEvent"
-    assert "ErrorEvent" not in names(events)
+    assert_clean_stream(events)
     assert all(e.event_id for e in events)
     assert len({e.event_id for e in events}) == len(events)
     deltas = {type(e.delta).__name__ for e in events if type(e).__name__ == "StepDelta"}
@@ -123,7 +129,6 @@ async def test_sdk_streams_create_with_known_event_and_delta_types(live_sdk: Any
     assert {"GoogleSearchCallDelta", "MCPServerToolCallDelta", "TextAnnotationDelta"} <= deltas
     starts = [type(e.step).__name__ for e in events if type(e).__name__ == "StepStart"]
     assert "MCPServerToolResultStep" in starts
-    assert unknown_parts(events) == []
     assert events[-1].interaction.usage.total_tokens > 0
 
 
@@ -134,7 +139,30 @@ async def test_sdk_resumes_a_stream_after_a_last_event_id(live_sdk: Any) -> None
         await live_sdk.get(interaction_id, stream=True, last_event_id=events[2].event_id)
     )
     assert [e.event_id for e in resumed] == [e.event_id for e in events[3:]]
-    assert unknown_parts(resumed) == []
+    assert_clean_stream(events)
+    assert_clean_stream(resumed)
+
+
+async def test_sdk_resumes_after_a_dropped_stream_without_duplicates(live_sdk: Any) -> None:
+    first: list[Any] = []
+    stream = await live_sdk.create(model=MODEL, input="cut [[drop 5]] [[chars 90]]", stream=True)
+    with pytest.raises(sdk_errors.APIConnectionError):
+        async with stream:
+            async for event in stream:
+                first.append(event)
+    assert len(first) == 5
+    interaction_id = first[0].interaction.id
+    rest = await collect(
+        await live_sdk.get(interaction_id, stream=True, last_event_id=first[-1].event_id)
+    )
+    whole = first + rest
+    ids = [e.event_id for e in whole]
+    assert ids == [f"{interaction_id}.{n}" for n in range(1, len(whole) + 1)]
+    assert names(whole)[-1] == "InteractionCompletedEvent"
+    text = "".join(e.delta.text for e in whole if type(e).__name__ == "StepDelta")
+    assert len(text) == 90
+    assert text.startswith("turn 1: cut")
+    assert_clean_stream(whole)
 
 
 async def test_sdk_cancels_a_running_background_interaction(sdk: Any) -> None:
@@ -142,7 +170,10 @@ async def test_sdk_cancels_a_running_background_interaction(sdk: Any) -> None:
     assert started.status == "in_progress"
     cancelled = await sdk.cancel(started.id)
     assert cancelled.status == "cancelled"
-    assert (await sdk.get(started.id)).status == "cancelled"
+    assert unknown_parts(cancelled) == []
+    fetched = await sdk.get(started.id)
+    assert fetched.status == "cancelled"
+    assert unknown_parts(fetched) == []
 
 
 async def test_sdk_delete_returns_none_and_the_interaction_is_gone(sdk: Any) -> None:
@@ -179,7 +210,7 @@ async def test_sdk_streams_a_deep_research_run_with_known_types(live_sdk: Any) -
     assert names(events)[-1] == "InteractionCompletedEvent"
     deltas = {type(e.delta).__name__ for e in events if type(e).__name__ == "StepDelta"}
     assert {"ThoughtSummaryDelta", "URLContextCallDelta", "GoogleSearchResultDelta"} <= deltas
-    assert unknown_parts(events) == []
+    assert_clean_stream(events)
 
 
 async def test_sdk_function_call_round_trip(sdk: Any) -> None:
@@ -191,6 +222,7 @@ async def test_sdk_function_call_round_trip(sdk: Any) -> None:
     (call,) = first.steps
     assert type(call).__name__ == "FunctionCallStep"
     assert (call.name, call.arguments) == ("get_weather", {"city": "Paris"})
+    assert unknown_parts(first) == []
     second = await sdk.create(
         model=MODEL,
         previous_interaction_id=first.id,
@@ -209,6 +241,8 @@ async def test_sdk_function_call_round_trip(sdk: Any) -> None:
         second.output_text
         == 'turn 2: function get_weather returned {"t":21} | tools: fn:get_weather'
     )
+    assert unknown_parts(second) == []
+    assert unknown_parts(await sdk.get(second.id)) == []
 
 
 async def test_sdk_follows_a_unary_continuation_across_hops(sdk: Any) -> None:
@@ -216,6 +250,7 @@ async def test_sdk_follows_a_unary_continuation_across_hops(sdk: Any) -> None:
     assert merged.status == "completed"
     assert merged.output_text == "turn 1: long answer"
     assert len(merged.continuation_ids) == 2
+    assert unknown_parts(merged) == []
 
 
 async def test_sdk_follows_a_streamed_continuation_across_hops(live_sdk: Any) -> None:
@@ -226,6 +261,7 @@ async def test_sdk_follows_a_streamed_continuation_across_hops(live_sdk: Any) ->
     assert [e.interaction.status for e in completed] == ["requires_continuation", "completed"]
     text = "".join(e.delta.text for e in events if type(e).__name__ == "StepDelta")
     assert text == "turn 1: long stream"
+    assert_clean_stream(events)
 
 
 async def test_sdk_yields_an_in_stream_error_without_raising(live_sdk: Any) -> None:
@@ -235,6 +271,7 @@ async def test_sdk_yields_an_in_stream_error_without_raising(live_sdk: Any) -> N
     assert names(events)[-1] == "ErrorEvent"
     assert names(events).count("ErrorEvent") == 1
     assert events[-1].error.code == "api_error"
+    assert unknown_parts(events) == []
 
 
 async def test_sdk_raises_typed_errors_for_http_failures(sdk: Any) -> None:

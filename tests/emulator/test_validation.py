@@ -94,11 +94,14 @@ async def test_unknown_and_retired_models_are_404_model_not_found_naming_the_id(
     assert model in message
 
 
-async def test_an_unknown_agent_is_404(client: httpx2.AsyncClient) -> None:
-    body = {"agent": "deep-thought", "input": "x", "background": True}
+@pytest.mark.parametrize("agent", ["deep-thought", "deep-research-pro-preview-12-2025"])
+async def test_unknown_and_retired_agents_are_404_model_not_found_naming_the_id(
+    client: httpx2.AsyncClient, agent: str
+) -> None:
+    body = {"agent": agent, "input": "x", "background": True}
     status, code, message = await error_of(client, body)
-    assert (status, code) == (404, "not_found")
-    assert "deep-thought" in message
+    assert (status, code) == (404, "model_not_found")
+    assert agent in message
 
 
 async def test_an_unknown_previous_interaction_is_404_not_found(client: httpx2.AsyncClient) -> None:

@@ -68,6 +68,9 @@ DEEP_RESEARCH_AGENTS: frozenset[str] = frozenset(
     {"deep-research-preview-04-2026", "deep-research-max-preview-04-2026"}
 )
 
+# Agent ids the real service has shut down; they answer 404 model_not_found like unknown ids.
+RETIRED_AGENTS: frozenset[str] = frozenset({"deep-research-pro-preview-12-2025"})
+
 DEFAULT_RESEARCH_SECONDS = 4.0
 # Background model runs pause at least this long between events, so that a client
 # tailing with GET ?stream=true sees live events rather than a finished replay.
@@ -85,6 +88,7 @@ class EmulatorConfig:
     models: frozenset[str] = CURRENT_MODELS
     retired_models: frozenset[str] = RETIRED_MODELS
     agents: frozenset[str] = DEEP_RESEARCH_AGENTS
+    retired_agents: frozenset[str] = RETIRED_AGENTS
     research_seconds: float = DEFAULT_RESEARCH_SECONDS
     """Wall-clock length of one Deep Research run."""
     latency_ms: float = 0.0

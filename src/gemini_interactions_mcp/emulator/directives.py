@@ -120,6 +120,11 @@ def _checked(name: str, arg: str) -> Directive:
         value = int(arg)
         if name == "error" and not 400 <= value <= 599:
             raise invalid("Directive [[error STATUS]] needs a status from 400 to 599.")
+        if name == "drop" and value < 1:
+            # A cut before interaction.created leaves the client no id to resume with.
+            raise invalid(
+                "Directive [[drop K]] needs K >= 1: a cut before any event cannot resume."
+            )
         return Directive(name, arg, value)
     if name == "delay":
         try:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
+import json
 import logging
 import math
 import secrets
@@ -71,6 +73,8 @@ class _Ticket:
     rest: str
     turns: int
     context_chars: int
+    input_digest: str
+    """Of the original input, which a store:false continuation must send again."""
 
 
 @dataclass
@@ -222,7 +226,9 @@ class Emulator:
         record.drop_after = scripted.drop_after
         if scripted.rest is not None:
             token = scripted.plan.fields["continuation_token"]
-            self._state.tickets[token] = _Ticket(record.id, scripted.rest, turns, context)
+            self._state.tickets[token] = _Ticket(
+                record.id, scripted.rest, turns, context, _digest(request.body.get("input"))
+            )
         self._start(record, scripted.plan)
         return Created(record, request, scripted.unary_error)
 
@@ -337,10 +343,13 @@ class Emulator:
         token = request.continuation_token or ""
         ticket = self._state.tickets.get(token)
         if ticket is None:
-            raise invalid("The continuation_token is not valid.")
+            raise invalid("The continuation_token is not valid or has already been used.")
         owner = request.previous_interaction_id
         if owner is not None and owner != ticket.owner:
             raise invalid(f"The continuation_token does not belong to interaction '{owner}'.")
+        if request.has_input and _digest(request.body["input"]) != ticket.input_digest:
+            raise invalid("The continuation_token was issued for a different input.")
+        del self._state.tickets[token]  # a token resumes once
         request.input_steps = []
         record = self._new_record(request, ticket.turns, ticket.context_chars)
         record.raw_input = None
@@ -361,6 +370,11 @@ class Emulator:
                     "function_call of this conversation."
                 )
         return names
+
+
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _output_chars(record: Record) -> int:

@@ -50,13 +50,14 @@ Directives in the user text (``[[name args]]``, removed from the echo):
     interaction ends ``failed`` with an ``errors`` entry. A unary, non-background create
     answers with the HTTP status of CODE (500 if CODE is not in the table).
 ``[[drop K]]``
-    The first streaming connection of this interaction is cut after K events; the
+    The first streaming connection of this interaction is cut after K events (K >= 1); the
     interaction carries on, and ``GET ?stream=true&last_event_id=...`` resumes it.
 ``[[continue]]``
     Non-background only: the first hop ends ``requires_continuation`` with a
     ``continuation_token`` after half the reply text; the next POST with that token (plus
     ``previous_interaction_id``, or the original input when ``store`` is false) produces
-    the rest as a new interaction.
+    the rest as a new interaction. A token resumes once; with ``store`` false it is tied
+    to the original input, and another input is a 400.
 
 Tool call ids are random; everything else is a pure function of the request and chain.
 """
@@ -155,15 +156,17 @@ def script_model(
     )
     drop = script.first("drop")
     run.drop_after = None if drop is None else int(drop.data)
+    # A schema the emulator cannot answer is refused even when this turn calls a function.
+    schema_format = json_format(request.body)
+    answer = None if schema_format is None else value_for(schema_format.get("schema"), script.text)
     calls = _function_calls(script, request)
     if calls:
         run.plan.steps = [sse.plan(s) for s in steps + calls]
         run.plan.status = "requires_action"
         return run
-    schema_format = json_format(request.body)
     annotations: list[dict[str, Any]] = []
     if schema_format is not None:
-        reply = compact(value_for(schema_format.get("schema"), script.text))
+        reply = compact(answer)
     else:
         chars = script.number("chars")
         if chars is not None:

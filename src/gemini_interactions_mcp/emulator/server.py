@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,9 +12,11 @@ import anyio
 import uvicorn
 from starlette.applications import Starlette
 
-from .app import create_app
+from .app import REDACTED, create_app
 from .config import SHUTDOWN_GRACE_S, EmulatorConfig
 from .emulator import Emulator
+
+_KEY_IN_QUERY = re.compile(r"([?&]key=)[^&\s\"']*", re.IGNORECASE)
 
 
 class _IntentionalDrops(logging.Filter):
@@ -27,26 +30,54 @@ class _IntentionalDrops(logging.Filter):
         return not str(record.msg).startswith("ASGI callable returned without completing")
 
 
+class _RedactedKeys(logging.Filter):
+    """Blanks the API key a client may send as ``?key=...``, which access lines would show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: _redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        return True
+
+
+def _redact(text: str) -> str:
+    return _KEY_IN_QUERY.sub(rf"\g<1>{REDACTED}", text)
+
+
 @contextlib.contextmanager
-def _quiet_drops() -> Iterator[None]:
-    uvicorn_errors = logging.getLogger("uvicorn.error")
-    quiet = _IntentionalDrops()
-    uvicorn_errors.addFilter(quiet)
+def _log_filters() -> Iterator[None]:
+    """Quiet intentional drops and redact API keys in uvicorn's logs while serving."""
+    attached = [
+        (logging.getLogger("uvicorn.error"), _IntentionalDrops()),
+        (logging.getLogger("uvicorn.error"), _RedactedKeys()),
+        (logging.getLogger("uvicorn.access"), _RedactedKeys()),
+    ]
+    for logger, log_filter in attached:
+        logger.addFilter(log_filter)
     try:
         yield
     finally:
-        uvicorn_errors.removeFilter(quiet)
+        for logger, log_filter in attached:
+            logger.removeFilter(log_filter)
 
 
 async def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the emulator until the process is told to stop."""
+    """Serve the emulator until the process is told to stop.
+
+    Access lines are logged (to stdout, as uvicorn does) with any ``?key=`` value redacted.
+    """
     app = create_app(config)
     server = uvicorn.Server(
         uvicorn.Config(
             app, host=host, port=port, log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S
         )
     )
-    with _quiet_drops():
+    with _log_filters():
         await server.serve()
 
 
@@ -107,7 +138,7 @@ async def serve_in_background(
     # Binding here makes the port known at once; the kernel queues early connections
     # until uvicorn has run the lifespan and starts accepting.
     sock = _listening_socket(host, port)
-    with _quiet_drops(), contextlib.closing(sock):
+    with _log_filters(), contextlib.closing(sock):
         async with anyio.create_task_group() as group:
             group.start_soon(server.serve, [sock])
             try:

@@ -2,7 +2,7 @@
 
 The checks follow the real API's answers (reference §2 and §9.2): 400 ``invalid_request``
 for malformed or contradictory fields, 400 ``parameter_unknown`` for unknown top-level
-fields (switchable), 404 ``model_not_found`` for unknown or retired model ids.
+fields (switchable), 404 ``model_not_found`` for unknown or retired model and agent ids.
 """
 
 from __future__ import annotations
@@ -201,8 +201,13 @@ def _check_agent(agent: Any, body: dict[str, Any], config: EmulatorConfig) -> st
         if "agent_config" in body:
             raise invalid("'agent_config' can only be used with 'agent'.")
         return None
+    if isinstance(agent, str) and agent in config.retired_agents:
+        raise not_found(
+            f"Agent '{agent}' has been retired and is no longer available.",
+            code="model_not_found",
+        )
     if not isinstance(agent, str) or agent not in config.agents:
-        raise not_found(f"Agent '{agent}' is not found.")
+        raise not_found(f"Agent '{agent}' is not found.", code="model_not_found")
     for name in ("generation_config", "cached_content"):
         if name in body:
             raise invalid(f"'{name}' cannot be used with 'agent'.")
