@@ -1,0 +1,53 @@
+"""Upstream failures reach the caller as one clear sentence (or, for the operator, an MCP error)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from mcp import MCPError
+
+from gemini_interactions_mcp.emulator import Emulator, EmulatorConfig
+
+from .helpers import connect, error, ok
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize(
+    ("status", "options", "expected"),
+    [
+        (429, {"retry_after": 120}, "rate limit reached"),
+        (403, {}, "refused access"),
+        (500, {}, "Gemini failed (500"),
+        (400, {}, "rejected the request"),
+        (404, {}, "no longer has this conversation"),
+    ],
+)
+async def test_upstream_statuses_become_sentences_saying_what_to_do(
+    make_settings: Any, emulator: Emulator, status: int, options: dict[str, Any], expected: str
+) -> None:
+    async with connect(make_settings()) as client:
+        emulator.fail_next(status, count=4, **options)
+        message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
+        assert expected in message
+        emulator.reset()
+        ok(await client.call_tool("gemini_ask", {"prompt": "fine again"}))
+
+
+@pytest.mark.parametrize("emulator_config", [EmulatorConfig(api_key="the-right-key")])
+async def test_a_rejected_api_key_is_a_protocol_error_for_the_operator(make_settings: Any) -> None:
+    async with connect(make_settings(api_key="a-wrong-key")) as client:
+        with pytest.raises(MCPError, match="GEMINI_API_KEY") as caught:
+            await client.call_tool("gemini_ask", {"prompt": "hi"})
+    assert "a-wrong-key" not in str(caught.value)
+
+
+async def test_an_unreachable_upstream_says_so(make_settings: Any) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    async with connect(make_settings(base_url=closed)) as client:
+        message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
+    assert "Could not reach Gemini" in message
