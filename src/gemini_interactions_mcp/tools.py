@@ -423,7 +423,7 @@ async def _research_turn(ctx: Ctx, convs: Conversations, rec: Any, prompt: str |
     assert app.monitor is not None
     service = ResearchService(app, app.monitor, convs.owner, convs.progress)
     if prompt is None:
-        return await service.answer(rec)
+        return await service.answer(rec, within=convs.remaining())
     return await service.follow_up(convs, rec, prompt)
 
 

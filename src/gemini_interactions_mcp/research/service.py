@@ -175,7 +175,7 @@ class ResearchService:
                 interaction = await client.create(body)
                 updated = await self._followed(rec, interaction, prompt)
         self.monitor.track(self.owner, rec.id)
-        return await self.answer(updated)
+        return await self.answer(updated, within=convs.remaining())
 
     async def _followed(
         self, rec: ConversationRecord, interaction: Any, prompt: str
@@ -208,11 +208,11 @@ class ResearchService:
         assert updated is not None
         return updated
 
-    async def answer(self, rec: ConversationRecord) -> Answer:
-        """The research's latest answer as a conversation turn, waiting up to the budget."""
+    async def answer(self, rec: ConversationRecord, *, within: float) -> Answer:
+        """The research's latest answer as a conversation turn, waiting `within` seconds."""
         if rec.status in ACTIVE_RESEARCH_STATUSES and not self.monitor.is_watching(rec.id):
             self.monitor.track(self.owner, rec.id)
-        done = await self._wait(rec, self.app.settings.call_budget, until_done=True)
+        done = await self._wait(rec, within, until_done=True)
         view = self._view(done, offset=0, max_chars=None)
         notes = list(view.notes)
         if done.status in ACTIVE_RESEARCH_STATUSES:
