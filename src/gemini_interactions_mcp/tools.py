@@ -177,6 +177,14 @@ def scoped_settings(
     return settings
 
 
+def chat_model(app: AppState, name: str | None) -> Any:
+    """Resolve a model name for a conversation (aliases, deprecations); agents are refused."""
+    resolved = app.registry.resolve(name)
+    if resolved.is_agent:
+        raise ToolError(f"{resolved.id} is an agent; use deep_research_start for Deep Research.")
+    return resolved
+
+
 def merge_tools(
     stored: list[dict[str, Any]],
     override: list[dict[str, Any]],
@@ -224,11 +232,7 @@ def register(server: GeminiMCPServer[AppState]) -> None:
             from .chat import Turn, title_from
 
             app = app_of(ctx)
-            resolved = app.registry.resolve(model or app.settings.default_model)
-            if resolved.is_agent:
-                raise ToolError(
-                    f"{resolved.id} is an agent; use deep_research_start for Deep Research."
-                )
+            resolved = chat_model(app, model or app.settings.default_model)
             if functions and not store:
                 raise ToolError(
                     "functions need store=true: answering a function call continues the "
@@ -319,9 +323,7 @@ def register(server: GeminiMCPServer[AppState]) -> None:
                 notes: list[str] = []
                 model_id = None
                 if model is not None:
-                    resolved = app.registry.resolve(model)
-                    if resolved.is_agent:
-                        raise ToolError(f"{resolved.id} is an agent, not a chat model.")
+                    resolved = chat_model(app, model)
                     model_id, notes = resolved.id, [resolved.note] if resolved.note else []
                 settings = scoped_settings(
                     system_instruction=system_instruction,
