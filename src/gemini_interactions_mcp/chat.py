@@ -143,8 +143,10 @@ class Conversations:
                     "This conversation was started with store=false, so Gemini kept no state to "
                     "continue from; start a new conversation (store=true to continue later)."
                 )
-            if rec.status == "requires_action" and not _is_function_results(turn.input):
-                calls = ", ".join(sorted(rec.data.get("pending_calls", {})))
+            # Owed calls outlive a failed attempt at answering them (it did not advance the chain).
+            owed = rec.data.get("pending_calls") or {}
+            if owed and not _is_function_results(turn.input):
+                calls = ", ".join(sorted(owed))
                 raise ToolError(
                     f"Gemini is waiting for function results ({calls}); pass function_results."
                 )
