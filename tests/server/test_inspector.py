@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 
-from .test_processes import emulator_process, free_port, spawn, stop, wait_for_port
-
-__all__ = ["emulator_process"]  # a fixture, shared with the process tests
+from .processes import free_port, spawn, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
 
