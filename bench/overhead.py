@@ -33,9 +33,9 @@ _emit = Record.emit
 
 def _timed_emit(self: Record, event: dict[str, Any]) -> None:
     delta = event.get("delta") or {}
-    if event.get("event_type") == "step.delta" and delta.get("type") == "text":
-        if not _first_delta:
-            _first_delta.append(time.perf_counter())
+    is_text = event.get("event_type") == "step.delta" and delta.get("type") == "text"
+    if is_text and not _first_delta:
+        _first_delta.append(time.perf_counter())
     _emit(self, event)
 
 
@@ -48,6 +48,12 @@ async def main(rounds: int) -> None:
         direct_times: list[float] = []
         bridged_times: list[float] = []
         first_progress: list[float] = []
+        seen: list[float] = []
+
+        async def progress(p: float, total: float | None, message: str | None) -> None:
+            if message and message.startswith("writing") and not seen:
+                seen.append(time.perf_counter())
+
         async with (
             InteractionsClient("bench", base_url=url) as direct,
             Client(build_server(settings)) as mcp,
@@ -58,17 +64,11 @@ async def main(rounds: int) -> None:
             await direct.follow(created.id)
             for _ in range(rounds):
                 start = time.perf_counter()
-                created = await direct.create(
-                    {"model": MODEL, "input": PROMPT, "background": True}
-                )
+                created = await direct.create({"model": MODEL, "input": PROMPT, "background": True})
                 await direct.follow(created.id)
                 direct_times.append(time.perf_counter() - start)
 
-                seen: list[float] = []
-
-                async def progress(p: float, total: float | None, message: str | None) -> None:
-                    if message and message.startswith("writing") and not seen:
-                        seen.append(time.perf_counter())
+                seen.clear()
 
                 _first_delta.clear()
                 start = time.perf_counter()
