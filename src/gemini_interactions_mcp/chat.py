@@ -62,6 +62,10 @@ class Conversations:
         self.progress = progress
         self.narrator = mapping.Narrator()
         self.deadline = anyio.current_time() + app.settings.call_budget
+        # The record as this call last wrote it, and its lease: each write of a turn starts
+        # from it instead of reading the store again (a stale copy only costs a retry).
+        self._latest: ConversationRecord | None = None
+        self._lease_token: str | None = None
 
     def remaining(self) -> float:
         """Seconds left of this call's budget."""
@@ -203,11 +207,22 @@ class Conversations:
             rec = await mutate(store, self.owner, conversation_id, take, clock=None)
             if rec is None:
                 raise ToolError(f"Unknown conversation_id {conversation_id!r}.")
+            self._latest, self._lease_token = rec, token
             try:
                 yield rec
             finally:
-                with anyio.CancelScope(shield=True):
-                    await mutate(store, self.owner, conversation_id, _release(token), clock=None)
+                # _finish releases the lease with its own write; otherwise release it here.
+                if self._lease_token is not None:
+                    with anyio.CancelScope(shield=True):
+                        await mutate(
+                            store,
+                            self.owner,
+                            conversation_id,
+                            _release(token),
+                            clock=None,
+                            known=self._latest,
+                        )
+                self._latest = self._lease_token = None
         finally:
             lock.release()
 
@@ -318,9 +333,16 @@ class Conversations:
                 rec.data.pop("pending_turn", None)
             return rec
 
-        rec = await mutate(store, self.owner, cid, change, clock=self.app.clock)
+        rec = await mutate(
+            store, self.owner, cid, change, clock=self.app.clock, known=self._known(cid)
+        )
         assert rec is not None
+        self._latest = rec
         return rec
+
+    def _known(self, cid: str) -> ConversationRecord | None:
+        latest = self._latest
+        return latest if latest is not None and latest.id == cid else None
 
     async def _finish(
         self, rec: ConversationRecord, result: Interaction, notes: list[str], effective: Any
@@ -351,11 +373,20 @@ class Conversations:
                 cur.data["pending_calls"] = calls
                 cur.data["last_text"] = answer.text
             cur.data.setdefault("interaction_ids", []).append(result.id)
+            lease = cur.data.get("lease")
+            if lease and lease.get("token") == token:
+                del cur.data["lease"]
             return cur
+
+        token = self._lease_token
 
         # Shielded: a client going away now must not lose a turn that has finished.
         with anyio.CancelScope(shield=True):
-            stored = await mutate(store, self.owner, rec.id, change, clock=self.app.clock)
+            stored = await mutate(
+                store, self.owner, rec.id, change, clock=self.app.clock, known=self._known(rec.id)
+            )
+        if stored is not None and token is not None and "lease" not in stored.data:
+            self._lease_token = None  # released by this write
         if stored is None:
             answer.notes.append("This conversation was forgotten while the answer was generated.")
         elif not advanced:

@@ -139,20 +139,22 @@ async def mutate(
     *,
     attempts: int = 20,
     clock: Callable[[], float] | None = time.time,
+    known: ConversationRecord | None = None,
 ) -> ConversationRecord | None:
     """Apply `change` to a record atomically, retrying when another writer got there first.
 
     `change` receives a private copy and returns the new record, or None to leave it as
     it is. It may run several times, so it must not have side effects. Unless `clock` is
     None, the new record's `updated_at` is stamped with `clock()`. Returns the stored
-    record, None if the record does not exist (for this owner).
+    record, None if the record does not exist (for this owner). `known`, a copy the
+    caller believes current, saves the first read; a stale one only costs a retry.
     """
     for attempt in range(attempts):
         if attempt:
             # Random, growing pauses spread out writers that keep colliding, so one
             # of them gets through instead of all retrying in lockstep.
             await anyio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
-        current = await store.get(owner, id)
+        current = known if attempt == 0 and known is not None else await store.get(owner, id)
         if current is None:
             return None
         changed = change(current.model_copy(deep=True))
