@@ -358,6 +358,7 @@ class Conversations:
         store = await self.app.store()
         calls = {c.call_id: c.name for c in answer.function_calls or []}
         advanced = result.status not in ABANDONED
+        token = self._lease_token
 
         def change(cur: ConversationRecord) -> ConversationRecord:
             cur.status = result.status
@@ -378,15 +379,15 @@ class Conversations:
                 del cur.data["lease"]
             return cur
 
-        token = self._lease_token
-
         # Shielded: a client going away now must not lose a turn that has finished.
         with anyio.CancelScope(shield=True):
             stored = await mutate(
                 store, self.owner, rec.id, change, clock=self.app.clock, known=self._known(rec.id)
             )
-        if stored is not None and token is not None and "lease" not in stored.data:
-            self._lease_token = None  # released by this write
+        if stored is not None:
+            self._latest = stored
+            if token is not None and "lease" not in stored.data:
+                self._lease_token = None  # released by this write
         if stored is None:
             answer.notes.append("This conversation was forgotten while the answer was generated.")
         elif not advanced:
