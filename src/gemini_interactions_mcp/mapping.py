@@ -117,15 +117,6 @@ def answer(interaction: wire.Interaction, *, conversation_id: str, model: str) -
     )
 
 
-def interaction_id_of(event: Any) -> str | None:
-    """The interaction id an event announces, if any."""
-    if isinstance(event, wire.InteractionCreatedEvent):
-        return event.interaction.id or None
-    if isinstance(event, wire.InteractionStatusUpdateEvent):
-        return event.interaction_id or None
-    return None
-
-
 class Narrator:
     """Turns a stream of events into short progress messages ("searching: …", text so far)."""
 

@@ -55,6 +55,24 @@ def inspector(tmp_path: Path, *args: str) -> tuple[int, Any, str]:
     return done.returncode, output, done.stderr
 
 
+def call_tool(
+    tmp_path: Path, server: list[str], era: str, tool: str, arguments: dict[str, Any]
+) -> tuple[int, Any, str]:
+    """One tools/call through the inspector against a stdio server command."""
+    return inspector(
+        tmp_path,
+        *server,
+        "--protocol-era",
+        era,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        tool,
+        "--tool-args-json",
+        json.dumps(arguments),
+    )
+
+
 def server_command(state: Path, base_url: str | None = None) -> list[str]:
     """The stdio server: on an external emulator (state outlives the process) or its own."""
     upstream = ["--base-url", base_url] if base_url else ["--emulator"]
@@ -85,32 +103,22 @@ def test_inspector_lists_the_tools_strictly_and_converses_over_stdio(
         "deep_research_status",
         "deep_research_cancel",
     }
-    rc, asked, err = inspector(
+    rc, asked, err = call_tool(
         tmp_path,
-        *server_command(state, emulator_process),
-        "--protocol-era",
+        server_command(state, emulator_process),
         era,
-        "--method",
-        "tools/call",
-        "--tool-name",
         "gemini_ask",
-        "--tool-args-json",
-        json.dumps({"prompt": "from the inspector"}),
+        {"prompt": "from the inspector"},
     )
     assert rc == 0, err
     assert "turn 1: from the inspector" in asked["result"]["structuredContent"]["text"]
     # A second process on the same state file: the conversation carries on.
-    rc, continued, err = inspector(
+    rc, continued, err = call_tool(
         tmp_path,
-        *server_command(state, emulator_process),
-        "--protocol-era",
+        server_command(state, emulator_process),
         era,
-        "--method",
-        "tools/call",
-        "--tool-name",
         "gemini_continue",
-        "--tool-args-json",
-        json.dumps({"prompt": "and again"}),
+        {"prompt": "and again"},
     )
     assert rc == 0, err
     assert "turn 2: and again" in continued["result"]["structuredContent"]["text"]
