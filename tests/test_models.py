@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gemini_interactions_mcp.models import ModelRegistry, Resolution, packaged_registry_path
+from gemini_interactions_mcp.core.registry import ModelRegistry, Resolution, packaged_registry_text
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def user_file(tmp_path: Path, text: str) -> Path:
 
 
 def test_packaged_registry_is_found_and_complete(registry: ModelRegistry) -> None:
-    assert packaged_registry_path().is_file()
+    assert "default =" in packaged_registry_text()
     assert registry.default_model == "gemini-3-flash-preview"
     assert registry.default_agent == "deep-research-preview-04-2026"
     assert registry.agents == ("deep-research-preview-04-2026", "deep-research-max-preview-04-2026")
@@ -235,8 +235,10 @@ def test_a_missing_user_file_is_a_value_error_naming_it(tmp_path: Path) -> None:
 def test_a_packaged_file_without_defaults_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bare = user_file(tmp_path, "[aliases]\nflash = 'gemini-3-flash-preview'\n")
-    monkeypatch.setattr("gemini_interactions_mcp.models.packaged_registry_path", lambda: bare)
+    bare = "[aliases]\nflash = 'gemini-3-flash-preview'\n"
+    monkeypatch.setattr(
+        "gemini_interactions_mcp.core.registry.packaged_registry_text", lambda: bare
+    )
     with pytest.raises(ValueError, match="'default' is missing"):
         ModelRegistry.load()
 

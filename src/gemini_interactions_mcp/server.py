@@ -12,10 +12,9 @@ from mcp.server import MCPServer
 from pydantic import SecretStr
 
 from . import __version__, tools
-from .app import AppState
-from .research import tools as research_tools
+from .core.context import ServerContext
 from .settings import Settings
-from .surface import GeminiMCPServer
+from .tools.surface import GeminiMCPServer
 
 if TYPE_CHECKING:
     import httpx2
@@ -39,32 +38,35 @@ def build_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
-) -> GeminiMCPServer[AppState]:
+) -> GeminiMCPServer[ServerContext]:
     """An MCPServer for `settings`; `transport` and `store` replace the real ones in tests."""
     if settings.emulator:
         # The emulator accepts any key; never send a real one to it.
         settings = settings.model_copy(update={"api_key": SecretStr("emulator")})
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+    async def lifespan(_: MCPServer[ServerContext]) -> AsyncIterator[ServerContext]:
         async with AsyncExitStack() as stack:
             base_url = settings.base_url
             if settings.emulator:
                 base_url = await stack.enter_async_context(_emulator())
-            app = AppState(settings=settings, base_url=base_url, transport=transport, clock=clock)
+            context = ServerContext(
+                settings=settings, base_url=base_url, transport=transport, clock=clock
+            )
             if store is not None:
-                app.use_store(store)
-            stack.push_async_callback(app.aclose)
-            from .research.monitor import ResearchMonitor
+                context.use_store(store)
+            stack.push_async_callback(context.aclose)
+            # Loaded here, not at import: the monitor brings the upstream client with it.
+            from .core.monitor import ResearchMonitor
 
-            app.monitor = ResearchMonitor(app)
+            context.monitor = ResearchMonitor(context)
             tg = await stack.enter_async_context(anyio.create_task_group())
-            await tg.start(app.monitor.run)
+            await tg.start(context.monitor.run)
             # Unwinds before the client and store close: watchers stop first.
             stack.callback(tg.cancel_scope.cancel)
-            yield app
+            yield context
 
-    server: GeminiMCPServer[AppState] = GeminiMCPServer(
+    server: GeminiMCPServer[ServerContext] = GeminiMCPServer(
         "gemini-interactions-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -72,7 +74,6 @@ def build_server(
         log_level="DEBUG" if settings.verbose else "WARNING",
     )
     tools.register(server)
-    research_tools.register(server)
     return server
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import anyio
 import pytest
 
-from gemini_interactions_mcp.state.base import ConversationRecord
 from gemini_interactions_mcp.state.memory import MemoryStore
+from gemini_interactions_mcp.state.records import Chain, ConversationRecord
 
 from .helpers import MODES, ProgressLog, connect, error, ok
 
@@ -322,8 +322,7 @@ async def test_foreign_handle_answers_like_an_unknown_one(make_settings: Any) ->
             owner="auth:mallory",
             created_at=now,
             updated_at=now,
-            last_interaction_id="v1_x",
-            status="completed",
+            chain=Chain(head="v1_x", status="completed", turns=1),
         )
     )
     async with connect(make_settings(), store=store) as client:

@@ -5,42 +5,46 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from gemini_interactions_mcp.app import AppState
+from gemini_interactions_mcp.core.call import Call
+from gemini_interactions_mcp.core.context import ServerContext
+from gemini_interactions_mcp.core.monitor import ResearchMonitor
+from gemini_interactions_mcp.core.progress import Progress
+from gemini_interactions_mcp.core.registry import Resolution
+from gemini_interactions_mcp.core.requests import ResearchRequest
+from gemini_interactions_mcp.core.research import ResearchService
 from gemini_interactions_mcp.emulator import EmulatorConfig, create_app, serve_in_background
-from gemini_interactions_mcp.progress import Progress
-from gemini_interactions_mcp.research.monitor import ResearchMonitor
-from gemini_interactions_mcp.research.service import ResearchService
 from gemini_interactions_mcp.settings import Settings
 from gemini_interactions_mcp.upstream import InteractionsClient, RetryPolicy
 
 pytestmark = pytest.mark.anyio
 
-AGENT = "deep-research-preview-04-2026"
+AGENT = Resolution(requested="", id="deep-research-preview-04-2026", is_agent=True)
+
+
+def call() -> Call:
+    return Call(owner="local", progress=Progress(None), budget=20.0)
 
 
 async def test_monitor_falls_back_to_polling_when_streaming_keeps_failing() -> None:
     app = create_app(EmulatorConfig(research_seconds=0.5))
     emulator = app.state.emulator
     async with serve_in_background(app=app) as url:
-        state = AppState(settings=Settings(api_key="k", base_url=url, state="memory"), base_url=url)
-        state._client = InteractionsClient(
-            "k", base_url=url, retry=RetryPolicy(max_attempts=1, jitter=0)
+        state = ServerContext(
+            settings=Settings(api_key="k", base_url=url, state="memory"), base_url=url
+        )
+        state.use_client(
+            InteractionsClient("k", base_url=url, retry=RetryPolicy(max_attempts=1, jitter=0))
         )
         monitor = state.monitor = ResearchMonitor(state, poll_interval=0.02)
         try:
             async with anyio.create_task_group() as tg:
                 await tg.start(monitor.run)
-                service = ResearchService(state, monitor, "local", Progress(None))
+                service = ResearchService(state, monitor, call())
                 # Every stream (re)connection fails from now on, for a while: the monitor has
                 # to notice the drop, give up on streaming and poll instead.
                 emulator.fail_next(503, count=6, methods=("GET",))
                 started = await service.start(
-                    "polling please [[drop 2]]",
-                    agent=AGENT,
-                    tools=[],
-                    collaborative_planning=False,
-                    visualization=False,
-                    notes=[],
+                    ResearchRequest(query="polling please [[drop 2]]"), AGENT
                 )
                 with anyio.fail_after(20):
                     status = started
@@ -60,19 +64,12 @@ async def test_monitor_falls_back_to_polling_when_streaming_keeps_failing() -> N
 async def test_monitor_reattaches_to_running_research_on_start() -> None:
     async with serve_in_background(EmulatorConfig(research_seconds=0.4)) as url:
         settings = Settings(api_key="k", base_url=url, state="memory")
-        first = AppState(settings=settings, base_url=url)
-        service = ResearchService(first, ResearchMonitor(first), "local", Progress(None))
+        first = ServerContext(settings=settings, base_url=url)
+        service = ResearchService(first, ResearchMonitor(first), call())
         # No monitor running: nothing records the research after it starts.
-        started = await service.start(
-            "left alone",
-            agent=AGENT,
-            tools=[],
-            collaborative_planning=False,
-            visualization=False,
-            notes=[],
-        )
+        started = await service.start(ResearchRequest(query="left alone"), AGENT)
         store = await first.store()
-        second = AppState(settings=settings, base_url=url)
+        second = ServerContext(settings=settings, base_url=url)
         second.use_store(store)
         monitor = second.monitor = ResearchMonitor(second)
         try:
@@ -89,4 +86,5 @@ async def test_monitor_reattaches_to_running_research_on_start() -> None:
         finally:
             await second.aclose()
             await first.aclose()
-    assert rec is not None and "left alone" in rec.data["report"]
+    assert rec is not None and rec.research is not None and rec.research.report is not None
+    assert "left alone" in rec.research.report.text

@@ -10,8 +10,8 @@ import pytest
 from mcp import MCPError
 
 from gemini_interactions_mcp.emulator import EmulatorConfig
-from gemini_interactions_mcp.state.base import ConversationRecord
 from gemini_interactions_mcp.state.memory import MemoryStore
+from gemini_interactions_mcp.state.records import ConversationRecord, Report, ResearchState
 
 from .helpers import MODES, ProgressLog, connect, error, ok
 
@@ -213,15 +213,107 @@ async def test_collaborative_planning_waits_for_confirmation(make_settings: Any)
         )["research_id"]
         planned = await wait_done(client, rid)
         assert planned["status"] == "awaiting_plan_confirmation"
-        assert planned["report"].startswith("Research plan")
-        ok(
+        assert planned["plan"].startswith("Research plan")
+        assert "report" not in planned and "report_uri" not in planned
+        assert planned["progress"]["phase"] == "awaiting_plan_confirmation"
+        confirmed = ok(
             await client.call_tool(
                 "gemini_continue", {"conversation_id": rid, "prompt": "Looks good, go ahead."}
             )
         )
+        assert confirmed["status"] == "in_progress"
+        assert any("deep_research_status" in n for n in confirmed["notes"])
         done = await wait_done(client, rid)
+        listing = ok(await client.call_tool("gemini_conversations", {}))
     assert done["status"] == "completed"
-    assert "urban beekeeping" in done["report"]
+    assert "urban beekeeping" in done["report"] and "Looks good, go ahead." in done["report"]
+    assert "plan" not in done
+    # Confirming the plan led to the report; it was not a follow-up question.
+    (item,) = listing["conversations"]
+    assert item["follow_ups"] == 0
+
+
+async def test_a_follow_up_never_replaces_the_report(make_settings: Any) -> None:
+    """The report, its sources, usage and elapsed time stay what was paid for."""
+    now = [time.time()]
+    async with connect(make_settings(), clock=lambda: now[0]) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "tidal power"}))[
+            "research_id"
+        ]
+        now[0] += 30
+        before = await wait_done(client, rid)
+        resource_before = await client.read_resource(before["report_uri"])
+        now[0] += 100
+        follow = ok(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": rid, "prompt": "One-line summary"}
+            )
+        )
+        with anyio.fail_after(20):
+            while follow["status"] in ("queued", "in_progress"):
+                follow = ok(await client.call_tool("gemini_continue", {"conversation_id": rid}))
+        assert follow["text"].startswith("turn 2: One-line summary")
+        second = ok(
+            await client.call_tool("gemini_continue", {"conversation_id": rid, "prompt": "More?"})
+        )
+        with anyio.fail_after(20):
+            while second["status"] in ("queued", "in_progress"):
+                second = ok(await client.call_tool("gemini_continue", {"conversation_id": rid}))
+        assert second["text"].startswith("turn 3: More?")
+        # Without a prompt: the latest answer, which is the latest follow-up's.
+        latest = ok(await client.call_tool("gemini_continue", {"conversation_id": rid}))
+        assert latest["text"] == second["text"]
+        now[0] += 100
+        after = ok(await client.call_tool("deep_research_status", {"research_id": rid}))
+        resource_after = await client.read_resource(before["report_uri"])
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+    for key in ("status", "report", "sources", "usage", "elapsed_seconds", "report_uri"):
+        assert after[key] == before[key], key
+    assert before["report"].startswith("# Research report: tidal power")
+    assert len(before["sources"]) == 3
+    assert resource_after.contents == resource_before.contents
+    (item,) = listing["conversations"]
+    assert (item["status"], item["follow_ups"], item["turns"]) == ("completed", 2, 3)
+
+
+async def test_a_research_without_follow_ups_answers_with_its_report(make_settings: Any) -> None:
+    async with connect(make_settings(max_text_chars=1000)) as client:
+        query = "kelp forests along the cold rocky coasts of the northern Pacific and their otters"
+        rid = ok(await client.call_tool("deep_research_start", {"query": query}))["research_id"]
+        # No prompt while it runs: wait for the report (within the call budget).
+        answer: dict[str, Any] = {"status": "in_progress"}
+        with anyio.fail_after(20):
+            while answer["status"] in ("queued", "in_progress"):
+                answer = ok(await client.call_tool("gemini_continue", {"conversation_id": rid}))
+        status = ok(
+            await client.call_tool(
+                "deep_research_status", {"research_id": rid, "max_chars": 1_000_000}
+            )
+        )
+        pieces, offset = [answer["text"]], answer.get("next_offset")
+        while offset is not None:
+            page = ok(
+                await client.call_tool(
+                    "gemini_continue", {"conversation_id": rid, "offset": offset}
+                )
+            )
+            pieces.append(page["text"])
+            offset = page.get("next_offset")
+    assert answer["status"] == "completed" and answer["sources"] == status["sources"]
+    assert len(pieces) > 1 and "".join(pieces) == status["report"]
+
+
+async def test_a_research_follow_up_takes_only_a_prompt(make_settings: Any) -> None:
+    async with connect(make_settings()) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "bats"}))["research_id"]
+        await wait_done(client, rid)
+        message = error(
+            await client.call_tool(
+                "gemini_continue",
+                {"conversation_id": rid, "prompt": "?", "thinking_level": "high", "model": "pro"},
+            )
+        )
+    assert "only a prompt" in message and "thinking_level" in message and "model" in message
 
 
 async def test_upstream_failure_becomes_status_failed_with_its_message(make_settings: Any) -> None:
@@ -243,11 +335,15 @@ async def test_foreign_research_looks_unknown_everywhere(make_settings: Any) -> 
             id="r_not_yours",
             owner="auth:mallory",
             kind="research",
-            status="completed",
             created_at=now,
             updated_at=now,
-            last_interaction_id="v1_x",
-            data={"report": "secret findings", "query": "q"},
+            research=ResearchState(
+                query="q",
+                status="completed",
+                interaction_id="v1_x",
+                started_at=now,
+                report=Report(interaction_id="v1_x", text="secret findings"),
+            ),
         )
     )
     async with connect(make_settings(), store=store) as client:

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gemini_interactions_mcp.state import (
-    ConversationRecord,
-    MemoryStore,
-    RedisStore,
-    SqliteStore,
-    Store,
-)
+from gemini_interactions_mcp.state import Store
+from gemini_interactions_mcp.state.memory import MemoryStore
+from gemini_interactions_mcp.state.redis import RedisStore
+from gemini_interactions_mcp.state.sqlite import SqliteStore
 
 _prefixes = itertools.count()
 
@@ -29,11 +26,6 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=list(BACKENDS))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     backend = BACKENDS[request.param](request, tmp_path)
@@ -42,12 +34,3 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield backend
     finally:
         await backend.close()
-
-
-def make_record(
-    id: str, owner: str = "alice", *, at: float = 1000.0, **fields: object
-) -> ConversationRecord:
-    """A record created and last updated at `at`, with any other field overridden."""
-    values: dict[str, object] = {"id": id, "owner": owner, "created_at": at, "updated_at": at}
-    values.update(fields)
-    return ConversationRecord.model_validate(values)

@@ -8,16 +8,16 @@ import pytest
 
 from gemini_interactions_mcp.state import (
     ConversationRecord,
-    MemoryStore,
-    RedisStore,
-    SqliteStore,
     StoreConflictError,
-    default_state_path,
     mutate,
     new_handle,
     open_store,
 )
-from tests.state.conftest import make_record
+from gemini_interactions_mcp.state.memory import MemoryStore
+from gemini_interactions_mcp.state.redis import RedisStore
+from gemini_interactions_mcp.state.sqlite import SqliteStore, default_state_path
+
+from .helpers import make_record
 
 
 def test_new_handles_carry_the_prefix_and_enough_randomness() -> None:

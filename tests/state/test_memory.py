@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gemini_interactions_mcp.state import MemoryStore
-from tests.state.conftest import make_record
+from gemini_interactions_mcp.state.memory import MemoryStore
+
+from .helpers import make_record
 
 pytestmark = pytest.mark.anyio
 
@@ -13,21 +14,21 @@ pytestmark = pytest.mark.anyio
 async def test_memory_store_hands_out_copies_not_aliases() -> None:
     store = MemoryStore()
     await store.open()
-    inserted = make_record("c_1", data={"list": [1]})
+    inserted = make_record("c_1", interaction_ids=["1"])
     await store.insert(inserted)
-    inserted.data["list"].append(2)
+    inserted.interaction_ids.append("2")
 
     got = await store.get("alice", "c_1")
-    assert got is not None and got.data == {"list": [1]}
-    got.data["list"].append(3)
+    assert got is not None and got.interaction_ids == ["1"]
+    got.interaction_ids.append("3")
     got.title = "changed"
 
     updated = await store.update(got, expected_version=0)
     assert updated is not None
-    updated.data["list"].append(4)
+    updated.interaction_ids.append("4")
     listed = await store.list("alice")
-    listed[0].data["list"].append(5)
+    listed[0].interaction_ids.append("5")
 
     stored = await store.get("alice", "c_1")
     assert stored is not None
-    assert (stored.title, stored.data) == ("changed", {"list": [1, 3]})
+    assert (stored.title, stored.interaction_ids) == ("changed", ["1", "3"])

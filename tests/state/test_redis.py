@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
 
-from gemini_interactions_mcp.state import RedisStore, StoreError
+from gemini_interactions_mcp.state import StoreError
 from gemini_interactions_mcp.state import redis as redis_backend
-from tests.state.conftest import make_record
+from gemini_interactions_mcp.state.codec import is_first_schema
+from gemini_interactions_mcp.state.redis import RedisStore
+
+from .helpers import V1_LINES, check_first_schema_records, make_record
 
 pytestmark = pytest.mark.anyio
 
@@ -59,3 +63,52 @@ async def test_an_unreachable_server_raises_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"nobody\.sock"):
         await store.open()
     await store.close()
+
+
+async def _write_first_schema(redis_url: str, prefix: str) -> None:
+    """The first schema's layout: each record's JSON body beside its indexes, no version key."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        for line in V1_LINES.read_text().splitlines():
+            raw = json.loads(line)
+            id, owner, kind = raw["id"], raw["owner"], raw["kind"]
+            await client.hset(
+                f"{prefix}rec:{id}",
+                mapping={"owner": owner, "kind": kind, "version": raw["version"], "body": line},
+            )
+            await client.zadd(f"{prefix}owner:{owner}", {id: raw["updated_at"]})
+            await client.zadd(f"{prefix}kind:{kind}:owner:{owner}", {id: raw["updated_at"]})
+            await client.zadd(f"{prefix}updated", {id: raw["updated_at"]})
+    finally:
+        await client.aclose()
+
+
+async def test_records_of_the_first_schema_are_upgraded_on_open(
+    redis_url: str, prefix: str
+) -> None:
+    await _write_first_schema(redis_url, prefix)
+    store = RedisStore(redis_url, prefix=prefix)
+    await store.open()
+    try:
+        records = {r.id: r for r in await store.list("local", limit=50)}
+        check_first_schema_records(records)
+        client = store._connected()
+        assert await client.get(prefix + "schema") == str(redis_backend.SCHEMA_VERSION)
+        for id in records:
+            body = await client.hget(f"{prefix}rec:{id}", "body")
+            assert body is not None and not is_first_schema(body)
+    finally:
+        await store.close()
+
+
+async def test_a_store_written_by_a_newer_release_is_refused(redis_url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.set(prefix + "schema", redis_backend.SCHEMA_VERSION + 1)
+    await client.aclose()
+    store = RedisStore(redis_url, prefix=prefix)
+    with pytest.raises(StoreError, match="newer"):
+        await store.open()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -11,9 +12,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from gemini_interactions_mcp.state import SqliteStore, StoreError, default_state_path, mutate
-from gemini_interactions_mcp.state.sqlite import SCHEMA_VERSION
-from tests.state.conftest import make_record
+from gemini_interactions_mcp.state import StoreError, mutate
+from gemini_interactions_mcp.state.sqlite import SCHEMA_VERSION, SqliteStore, default_state_path
+
+from .helpers import V1_FILE, V1_IDS, check_first_schema_records, make_record
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +29,7 @@ async def test_reopening_the_file_keeps_every_record(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     first = SqliteStore(path)
     await first.open()
-    records = [make_record(f"c_{i}", at=float(i), data={"i": i}) for i in range(3)]
+    records = [make_record(f"c_{i}", at=float(i), interaction_ids=[str(i)]) for i in range(3)]
     for record in records:
         await first.insert(record)
     updated = await first.update(make_record("c_0", at=0.0, turns=7), expected_version=0)
@@ -65,7 +67,7 @@ async def test_mutates_through_two_stores_on_one_file_lose_no_increment(tmp_path
         await s.open()
 
     def increment(record):
-        record.turns += 1
+        record.chain.turns += 1
         return record
 
     async def bump(store: SqliteStore) -> None:
@@ -78,7 +80,7 @@ async def test_mutates_through_two_stores_on_one_file_lose_no_increment(tmp_path
                 for i in range(30):
                     tg.start_soon(bump, stores[i % 2])
         stored = await stores[1].get("alice", "c_1")
-        assert stored is not None and stored.turns == 30
+        assert stored is not None and stored.chain.turns == 30
     finally:
         for s in stores:
             await s.close()
@@ -125,11 +127,51 @@ async def test_database_errors_become_store_errors(tmp_path: Path) -> None:
     await store.open()
     try:
         with contextlib.closing(sqlite3.connect(path)) as conn:
-            conn.execute("DROP TABLE conversations")
+            conn.execute("DROP TABLE records")
         with pytest.raises(StoreError, match="no such table"):
             await store.get("alice", "c_1")
     finally:
         await store.close()
+
+
+async def test_a_file_of_the_first_schema_is_upgraded_with_every_record(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    shutil.copyfile(V1_FILE, path)
+    assert user_version(path) == 1
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION
+        records = {r.id: r for r in await store.list("local", limit=50)}
+        check_first_schema_records(records)
+        # The upgraded records are ordinary records now: they can change and be forgotten.
+        chat = records[V1_IDS["chat"]]
+        assert await mutate(store, "local", chat.id, lambda r: r) is not None
+        assert await store.delete("local", V1_IDS["calls"]) is True
+    finally:
+        await store.close()
+    reopened = SqliteStore(path)
+    await reopened.open()
+    try:
+        assert len(await reopened.list("local", limit=50)) == len(records) - 1
+    finally:
+        await reopened.close()
+
+
+async def test_a_record_that_cannot_be_upgraded_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    shutil.copyfile(V1_FILE, path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE conversations SET data = '[1]' WHERE id = ?", (V1_IDS["chat"],))
+        conn.commit()
+    store = SqliteStore(path)
+    with pytest.raises(StoreError, match=V1_IDS["chat"]):
+        await store.open()
+    await store.close()
+    assert user_version(path) == 1
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM conversations").fetchone()
+    assert count == len(V1_IDS)
 
 
 def test_importing_the_state_package_imports_no_backend_library() -> None:

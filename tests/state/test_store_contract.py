@@ -11,7 +11,16 @@ from gemini_interactions_mcp.state import (
     StoreError,
     mutate,
 )
-from tests.state.conftest import make_record
+from gemini_interactions_mcp.state.records import (
+    Chain,
+    InteractionConfig,
+    Lease,
+    Report,
+    ResearchState,
+    Source,
+)
+
+from .helpers import make_record
 
 pytestmark = pytest.mark.anyio
 
@@ -20,13 +29,23 @@ async def test_inserted_record_reads_back_equal(store: Store) -> None:
     record = make_record(
         "c_1",
         kind="research",
-        title="Solar",
+        title="Solar ünïcode ✓",
         model="deep-research-preview-04-2026",
-        last_interaction_id="i_9",
-        turns=3,
-        status="in_progress",
-        settings={"system_instruction": "be brief", "tools": [{"type": "google_search"}]},
-        data={"progress": ["ünïcode ✓", 1.5, None, True], "nested": {"a": {"b": [1, 2]}}},
+        config=InteractionConfig(
+            system_instruction="be brief",
+            tools=[{"type": "google_search", "nested": {"a": [1, 2.5, None, True]}}],
+            agent_config={"type": "deep-research"},
+        ),
+        chain=Chain(head="i_9", turns=3, text="ünïcode ✓", owed_calls={"c1": "f"}),
+        research=ResearchState(
+            query="solar",
+            status="completed",
+            interaction_id="i_9",
+            started_at=1.5,
+            report=Report(interaction_id="i_9", text="# r", sources=[Source(url="https://x")]),
+        ),
+        lease=Lease(token="t", until=9.0),
+        interaction_ids=["i_1", "i_9"],
         version=4,
     )
     await store.insert(record)
@@ -60,7 +79,7 @@ async def test_foreign_id_looks_unknown_to_every_method(store: Store) -> None:
 
 async def test_update_stores_changes_and_bumps_version(store: Store) -> None:
     await store.insert(make_record("c_1"))
-    changed = make_record("c_1", at=2000.0, turns=1, status="completed", data={"k": [1]})
+    changed = make_record("c_1", at=2000.0, turns=1, status="completed", interaction_ids=["i"])
 
     stored = await store.update(changed, expected_version=0)
 
@@ -169,16 +188,16 @@ async def test_mutate_applies_the_change_and_stamps_the_time(store: Store) -> No
     await store.insert(make_record("c_1"))
 
     def add_turn(record):
-        record.turns += 1
-        record.data["log"] = [*record.data.get("log", []), "turn"]
+        record.chain.turns += 1
+        record.interaction_ids.append("turn")
         return record
 
     stored = await mutate(store, "alice", "c_1", add_turn, clock=lambda: 5000.0)
 
     assert stored is not None
-    assert (stored.turns, stored.data, stored.updated_at, stored.version) == (
+    assert (stored.chain.turns, stored.interaction_ids, stored.updated_at, stored.version) == (
         1,
-        {"log": ["turn"]},
+        ["turn"],
         5000.0,
         1,
     )
@@ -203,7 +222,7 @@ async def test_concurrent_mutates_lose_no_increment(store: Store) -> None:
     await store.insert(make_record("c_1"))
 
     def increment(record):
-        record.turns += 1
+        record.chain.turns += 1
         return record
 
     async def bump() -> None:
@@ -216,7 +235,7 @@ async def test_concurrent_mutates_lose_no_increment(store: Store) -> None:
 
     stored = await store.get("alice", "c_1")
     assert stored is not None
-    assert (stored.turns, stored.version) == (40, 40)
+    assert (stored.chain.turns, stored.version) == (40, 40)
 
 
 async def test_a_closed_store_refuses_to_work(store: Store) -> None:
@@ -240,3 +259,16 @@ async def test_changing_kind_moves_the_record_between_kind_listings(store: Store
 
     await store.update(make_record("x_1", kind="research", status="completed"), expected_version=1)
     assert await store.active_research() == []
+
+
+async def test_a_research_follow_up_never_makes_it_active_again(store: Store) -> None:
+    """The research's status is the run's; a follow-up's status lives in its chain."""
+    done = make_record("r_1", kind="research", status="completed")
+    await store.insert(done)
+    following = done.model_copy(deep=True)
+    following.chain.status = "in_progress"
+    await store.update(following, expected_version=0)
+
+    assert await store.active_research() == []
+    stored = await store.get("alice", "r_1")
+    assert stored is not None and stored.status == "completed"

@@ -1,55 +1,55 @@
-"""Conversation and research state: the store interface and its backends."""
+"""Conversation and research state: typed records, the store contract and its backends.
 
-from typing import TYPE_CHECKING, Any
+Backends load when first named: the server imports this package at start-up and opens its
+one store later.
+"""
 
-from gemini_interactions_mcp.state.base import (
-    ACTIVE_RESEARCH_STATUSES,
-    ConversationRecord,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import (
     DuplicateHandleError,
     Store,
     StoreConflictError,
     StoreError,
     mutate,
     new_handle,
-    open_store,
 )
+from .records import ACTIVE_RESEARCH_STATUSES, ConversationRecord
 
 if TYPE_CHECKING:
-    from gemini_interactions_mcp.state.memory import MemoryStore
-    from gemini_interactions_mcp.state.redis import RedisStore
-    from gemini_interactions_mcp.state.sqlite import SqliteStore, default_state_path
-
-# Backends load when first named: the server imports this package at start-up and opens
-# its one store later.
-_BACKENDS = {
-    "MemoryStore": "memory",
-    "RedisStore": "redis",
-    "SqliteStore": "sqlite",
-    "default_state_path": "sqlite",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _BACKENDS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{module}"), name)
-
+    from pathlib import Path
 
 __all__ = [
     "ACTIVE_RESEARCH_STATUSES",
     "ConversationRecord",
     "DuplicateHandleError",
-    "MemoryStore",
-    "RedisStore",
-    "SqliteStore",
     "Store",
     "StoreConflictError",
     "StoreError",
-    "default_state_path",
     "mutate",
     "new_handle",
     "open_store",
 ]
+
+
+def open_store(spec: str) -> Store:
+    """Build the backend named by `spec`; the caller still has to `await store.open()`.
+
+    `spec` is ``memory``, a Redis URL (``redis://``, ``rediss://``, ``unix://``), or a
+    SQLite file path (empty: the default path in the user's data directory).
+    """
+    spec = spec.strip()
+    if spec == "memory":
+        from .memory import MemoryStore
+
+        return MemoryStore()
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        from .redis import RedisStore
+
+        return RedisStore(spec)
+    from .sqlite import SqliteStore, default_state_path
+
+    path: Path | str = spec or default_state_path()
+    return SqliteStore(path)

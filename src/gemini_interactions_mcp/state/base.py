@@ -1,4 +1,4 @@
-"""The conversation record, the store contract every backend honours, and helpers.
+"""The store contract every backend honours, and helpers.
 
 Exceptions::
 
@@ -14,30 +14,20 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Protocol
 
 import anyio
-from pydantic import BaseModel, Field
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from .records import ConversationRecord, Kind
 
 __all__ = [
-    "ACTIVE_RESEARCH_STATUSES",
-    "ConversationRecord",
     "DuplicateHandleError",
     "Store",
     "StoreConflictError",
     "StoreError",
     "mutate",
     "new_handle",
-    "open_store",
 ]
-
-#: Research records in these states still have paid work running upstream.
-ACTIVE_RESEARCH_STATUSES = frozenset({"queued", "in_progress"})
-
-Kind = Literal["chat", "research"]
 
 
 class StoreError(Exception):
@@ -50,24 +40,6 @@ class DuplicateHandleError(StoreError):
 
 class StoreConflictError(StoreError):
     """A record kept changing under `mutate` until it gave up."""
-
-
-class ConversationRecord(BaseModel):
-    """One conversation (or research run) as the store keeps it."""
-
-    id: str
-    owner: str
-    kind: Kind = "chat"
-    title: str = ""
-    model: str = ""
-    last_interaction_id: str | None = None
-    turns: int = 0
-    status: str = "new"
-    settings: dict[str, Any] = Field(default_factory=dict)
-    data: dict[str, Any] = Field(default_factory=dict)
-    created_at: float
-    updated_at: float
-    version: int = 0
 
 
 class Store(Protocol):
@@ -108,12 +80,12 @@ class Store(Protocol):
         ...
 
     async def list(
-        self, owner: str, *, limit: int = 20, kind: str | None = None
+        self, owner: str, *, limit: int = 20, kind: Kind | None = None
     ) -> builtins.list[ConversationRecord]:
         """The owner's records, most recently updated first (ties: higher id first)."""
         ...
 
-    async def latest(self, owner: str, *, kind: str | None = "chat") -> ConversationRecord | None:
+    async def latest(self, owner: str, *, kind: Kind | None = "chat") -> ConversationRecord | None:
         """The owner's most recently updated record of `kind` (any kind if None)."""
         ...
 
@@ -168,25 +140,3 @@ async def mutate(
         if stored is not None:
             return stored
     raise StoreConflictError(f"conversation {id} kept changing; gave up after {attempts} attempts")
-
-
-def open_store(spec: str) -> Store:
-    """Build the backend named by `spec`; the caller still has to `await store.open()`.
-
-    `spec` is ``memory``, a Redis URL (``redis://``, ``rediss://``, ``unix://``), or a
-    SQLite file path (empty: the default path in the user's data directory).
-    """
-    # Backends are imported here, not at module level: they import this module.
-    spec = spec.strip()
-    if spec == "memory":
-        from gemini_interactions_mcp.state.memory import MemoryStore
-
-        return MemoryStore()
-    if spec.startswith(("redis://", "rediss://", "unix://")):
-        from gemini_interactions_mcp.state.redis import RedisStore
-
-        return RedisStore(spec)
-    from gemini_interactions_mcp.state.sqlite import SqliteStore, default_state_path
-
-    path: Path | str = spec or default_state_path()
-    return SqliteStore(path)

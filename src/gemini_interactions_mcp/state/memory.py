@@ -6,12 +6,9 @@ import builtins
 
 import anyio
 
-from gemini_interactions_mcp.state.base import (
-    ACTIVE_RESEARCH_STATUSES,
-    ConversationRecord,
-    DuplicateHandleError,
-    StoreError,
-)
+from .base import DuplicateHandleError, StoreError
+from .codec import dump_record, parse_record
+from .records import ConversationRecord, Kind
 
 __all__ = ["MemoryStore"]
 
@@ -19,7 +16,7 @@ __all__ = ["MemoryStore"]
 def _copy(record: ConversationRecord) -> ConversationRecord:
     # A JSON round trip, not model_copy: callers cannot alias stored state, and values
     # that a persistent backend could not store fail here too, so the backends agree.
-    return ConversationRecord.model_validate_json(record.model_dump_json())
+    return parse_record(dump_record(record))
 
 
 def _recency(record: ConversationRecord) -> tuple[float, str]:
@@ -86,7 +83,7 @@ class MemoryStore:
             return True
 
     async def list(
-        self, owner: str, *, limit: int = 20, kind: str | None = None
+        self, owner: str, *, limit: int = 20, kind: Kind | None = None
     ) -> builtins.list[ConversationRecord]:
         """The owner's records, most recently updated first."""
         self._check_open()
@@ -99,7 +96,7 @@ class MemoryStore:
             mine.sort(key=_recency, reverse=True)
             return [_copy(r) for r in mine[: max(limit, 0)]]
 
-    async def latest(self, owner: str, *, kind: str | None = "chat") -> ConversationRecord | None:
+    async def latest(self, owner: str, *, kind: Kind | None = "chat") -> ConversationRecord | None:
         """The owner's most recently updated record of `kind`."""
         found = await self.list(owner, limit=1, kind=kind)
         return found[0] if found else None
@@ -108,11 +105,7 @@ class MemoryStore:
         """Queued or running research of every owner, oldest first."""
         self._check_open()
         async with self._lock:
-            active = [
-                r
-                for r in self._records.values()
-                if r.kind == "research" and r.status in ACTIVE_RESEARCH_STATUSES
-            ]
+            active = [r for r in self._records.values() if r.is_active_research]
             active.sort(key=lambda r: (r.created_at, r.id))
             return [_copy(r) for r in active]
 

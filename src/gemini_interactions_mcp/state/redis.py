@@ -8,9 +8,12 @@ one cluster slot and the Lua scripts may touch them together)::
     kind:<kind>:owner:<owner>   the same, for one kind
     updated                     sorted set of every id by updated_at (for purge)
     active                      set of ids of queued or running research
+    schema                      the layout version (absent: the first one)
 
 Each write is one Lua script, so the record and its indexes change atomically and the
-compare-and-set on the version cannot interleave with another writer.
+compare-and-set on the version cannot interleave with another writer. Opening the store
+upgrades bodies of the first schema in place (each with a compare-and-set, so replicas that
+open together do no harm); a body of the first schema still reads correctly meanwhile.
 """
 
 from __future__ import annotations
@@ -20,20 +23,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from gemini_interactions_mcp.state.base import (
-    ACTIVE_RESEARCH_STATUSES,
-    ConversationRecord,
-    DuplicateHandleError,
-    StoreError,
-)
+from .base import DuplicateHandleError, StoreError
+from .codec import dump_record, is_first_schema, parse_record
+from .records import ConversationRecord, Kind
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-__all__ = ["DEFAULT_PREFIX", "RedisStore"]
+__all__ = ["DEFAULT_PREFIX", "SCHEMA_VERSION", "RedisStore"]
 
 DEFAULT_PREFIX = "{gemini-interactions-mcp}:"
+SCHEMA_VERSION = 2
 _PURGE_BATCH = 500  # ids per purge script run, so one run never blocks Redis for long
 
 # ARGV: prefix, id, owner, kind, version, updated_at, body, active
@@ -79,6 +80,13 @@ redis.call('SREM', p .. 'active', id)
 return 1
 """
 
+# ARGV: expected version, new body (the version does not change: the record means the same)
+_REWRITE = """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'body', ARGV[2])
+return 1
+"""
+
 # ARGV: prefix, older_than, batch size
 _PURGE = """
 local p = ARGV[1]
@@ -99,7 +107,7 @@ return #ids
 
 
 def _is_active(record: ConversationRecord) -> str:
-    return "1" if record.kind == "research" and record.status in ACTIVE_RESEARCH_STATUSES else "0"
+    return "1" if record.is_active_research else "0"
 
 
 @contextmanager
@@ -147,8 +155,58 @@ class RedisStore:
                 ("update", _UPDATE),
                 ("delete", _DELETE),
                 ("purge", _PURGE),
+                ("rewrite", _REWRITE),
             )
         }
+        try:
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _migrate(self) -> None:
+        """Bring bodies written by the first schema up to today's, then record the version."""
+        client = self._connected()
+        with _translated(self.url):
+            found = await client.get(self.prefix + "schema")
+        version = int(found) if found else 1
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.url} was written by a newer gemini-interactions-mcp (schema {version}, "
+                f"this one knows {SCHEMA_VERSION}); upgrade, or use another key prefix"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        start = 0
+        while True:
+            with _translated(self.url):
+                ids = cast(
+                    "list[str]",
+                    await client.zrange(self.prefix + "updated", start, start + _PURGE_BATCH - 1),
+                )
+            for id in ids:
+                await self._upgrade(id)
+            if len(ids) < _PURGE_BATCH:
+                break
+            start += _PURGE_BATCH
+        with _translated(self.url):
+            await client.set(self.prefix + "schema", SCHEMA_VERSION)
+
+    async def _upgrade(self, id: str) -> None:
+        client = self._connected()
+        while True:
+            with _translated(self.url):
+                version, body = await client.hmget(self._key(id), ["version", "body"])
+            if body is None or not is_first_schema(body):
+                return
+            try:
+                record = parse_record(body)
+            except ValueError as exc:
+                raise StoreError(f"{self.url}: record {id} cannot be upgraded: {exc}") from exc
+            if await self._script(
+                "rewrite", self._key(id), [version, dump_record(record)], raw=True
+            ):
+                return
 
     async def close(self) -> None:
         """Disconnect; safe to call twice."""
@@ -161,10 +219,14 @@ class RedisStore:
             raise StoreError(f"the state store {self.url} is not open")
         return self._client
 
-    async def _script(self, name: str, key: str, args: builtins.list[Any]) -> int:
+    async def _script(
+        self, name: str, key: str, args: builtins.list[Any], *, raw: bool = False
+    ) -> int:
         self._connected()
+        # Most scripts take the prefix first; `raw` ones only their own arguments.
+        argv = args if raw else [self.prefix, *args]
         with _translated(self.url):
-            return int(await self._scripts[name](keys=[key], args=[self.prefix, *args]))
+            return int(await self._scripts[name](keys=[key], args=argv))
 
     def _key(self, id: str) -> str:
         return f"{self.prefix}rec:{id}"
@@ -179,7 +241,7 @@ class RedisStore:
                     pipe.hget(self._key(id), "body")
                 bodies = await pipe.execute()
         # A record deleted between reading the index and its body is simply skipped.
-        return [ConversationRecord.model_validate_json(body) for body in bodies if body]
+        return [parse_record(body) for body in bodies if body]
 
     async def insert(self, record: ConversationRecord) -> None:
         """Store a new record; `DuplicateHandleError` if its id exists."""
@@ -189,7 +251,7 @@ class RedisStore:
             record.kind,
             record.version,
             repr(record.updated_at),
-            record.model_dump_json(),
+            dump_record(record),
             _is_active(record),
         ]
         if not await self._script("insert", self._key(record.id), args):
@@ -202,7 +264,7 @@ class RedisStore:
             stored_owner, body = await client.hmget(self._key(id), ["owner", "body"])
         if stored_owner != owner or body is None:
             return None
-        return ConversationRecord.model_validate_json(body)
+        return parse_record(body)
 
     async def update(
         self, record: ConversationRecord, *, expected_version: int
@@ -216,7 +278,7 @@ class RedisStore:
             expected_version,
             stored.version,
             repr(record.updated_at),
-            stored.model_dump_json(),
+            dump_record(stored),
             _is_active(record),
         ]
         return stored if await self._script("update", self._key(record.id), args) else None
@@ -226,7 +288,7 @@ class RedisStore:
         return bool(await self._script("delete", self._key(id), [id, owner]))
 
     async def list(
-        self, owner: str, *, limit: int = 20, kind: str | None = None
+        self, owner: str, *, limit: int = 20, kind: Kind | None = None
     ) -> builtins.list[ConversationRecord]:
         """The owner's records, most recently updated first."""
         client = self._connected()
@@ -238,7 +300,7 @@ class RedisStore:
             ids = cast("list[str]", await client.zrevrange(self.prefix + index, 0, limit - 1))
         return await self._bodies(ids)
 
-    async def latest(self, owner: str, *, kind: str | None = "chat") -> ConversationRecord | None:
+    async def latest(self, owner: str, *, kind: Kind | None = "chat") -> ConversationRecord | None:
         """The owner's most recently updated record of `kind`."""
         found = await self.list(owner, limit=1, kind=kind)
         return found[0] if found else None

@@ -18,12 +18,10 @@ import anyio
 import anyio.to_thread
 import pydantic_core
 
-from gemini_interactions_mcp.state.base import (
-    ACTIVE_RESEARCH_STATUSES,
-    ConversationRecord,
-    DuplicateHandleError,
-    StoreError,
-)
+from .base import DuplicateHandleError, StoreError
+from .codec import dump_record, parse_record
+from .legacy import upgrade_v1
+from .records import ACTIVE_RESEARCH_STATUSES, ConversationRecord, Kind
 
 if TYPE_CHECKING:
     # Only for annotations: sqlite3 is imported when a store is opened, not on import.
@@ -34,9 +32,34 @@ __all__ = ["APP_DIR_NAME", "SCHEMA_VERSION", "SqliteStore", "default_state_path"
 APP_DIR_NAME = "gemini-interactions-mcp"
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a writer waits for another process's lock
 
+Migration = tuple["str | Callable[[sqlite3.Connection], None]", ...]
+
+
+_V1_COLUMNS = (
+    "id, owner, kind, title, model, last_interaction_id, turns, status, settings, data, "
+    "created_at, updated_at, version"
+)
+
+
+def _records_from_v1(conn: sqlite3.Connection) -> None:
+    """Copy every record of the first schema into today's table, typed."""
+    rows = conn.execute(f"SELECT {_V1_COLUMNS} FROM conversations").fetchall()
+    names = _V1_COLUMNS.split(", ")
+    for row in rows:
+        raw = dict(zip(names, row, strict=True))
+        try:
+            raw["settings"] = pydantic_core.from_json(raw["settings"])
+            raw["data"] = pydantic_core.from_json(raw["data"])
+            record = upgrade_v1(raw)
+        except ValueError as exc:
+            # The transaction is rolled back: the file stays as it was, nothing is lost.
+            raise StoreError(f"record {raw['id']} cannot be upgraded: {exc}") from exc
+        conn.execute(_INSERT, _to_row(record))
+
+
 # Each entry upgrades the schema by one version; PRAGMA user_version counts the
 # entries applied. Append, never edit: files in the field were built by the old ones.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[Migration, ...] = (
     (
         """
         CREATE TABLE conversations (
@@ -59,14 +82,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX conversations_kind_status ON conversations (kind, status)",
         "CREATE INDEX conversations_updated ON conversations (updated_at)",
     ),
+    # Typed records: the record is one JSON body; the columns beside it are what queries need.
+    (
+        """
+        CREATE TABLE records (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            version INTEGER NOT NULL,
+            body TEXT NOT NULL
+        )
+        """,
+        _records_from_v1,
+        "DROP TABLE conversations",
+        "CREATE INDEX records_owner_updated ON records (owner, updated_at)",
+        "CREATE INDEX records_kind_status ON records (kind, status)",
+        "CREATE INDEX records_updated ON records (updated_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_COLUMNS = (
-    "id, owner, kind, title, model, last_interaction_id, turns, status, "
-    "settings, data, created_at, updated_at, version"
-)
-_SELECT = f"SELECT {_COLUMNS} FROM conversations"
+_COLUMNS = "id, owner, kind, status, created_at, updated_at, version, body"
+_INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_SELECT = "SELECT body FROM records"
 _RECENT_FIRST = "ORDER BY updated_at DESC, id DESC"
 
 T = TypeVar("T")
@@ -97,35 +138,16 @@ def _to_row(record: ConversationRecord) -> tuple[Any, ...]:
         record.id,
         record.owner,
         record.kind,
-        record.title,
-        record.model,
-        record.last_interaction_id,
-        record.turns,
         record.status,
-        pydantic_core.to_json(record.settings).decode(),
-        pydantic_core.to_json(record.data).decode(),
         record.created_at,
         record.updated_at,
         record.version,
+        dump_record(record),
     )
 
 
 def _from_row(row: tuple[Any, ...]) -> ConversationRecord:
-    return ConversationRecord(
-        id=row[0],
-        owner=row[1],
-        kind=row[2],
-        title=row[3],
-        model=row[4],
-        last_interaction_id=row[5],
-        turns=row[6],
-        status=row[7],
-        settings=pydantic_core.from_json(row[8]),
-        data=pydantic_core.from_json(row[9]),
-        created_at=row[10],
-        updated_at=row[11],
-        version=row[12],
-    )
+    return parse_record(row[0])
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
@@ -164,8 +186,11 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                 f"this one knows {SCHEMA_VERSION}); upgrade, or use another state file"
             )
         for number in range(version, SCHEMA_VERSION):
-            for statement in MIGRATIONS[number]:
-                conn.execute(statement)
+            for step in MIGRATIONS[number]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
         if version != SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
@@ -229,13 +254,8 @@ class SqliteStore:
         import sqlite3
 
         row = _to_row(record)
-        placeholders = ", ".join("?" * len(row))
         try:
-            await self._run(
-                lambda c: c.execute(
-                    f"INSERT INTO conversations ({_COLUMNS}) VALUES ({placeholders})", row
-                )
-            )
+            await self._run(lambda c: c.execute(_INSERT, row))
         except sqlite3.IntegrityError as exc:
             raise DuplicateHandleError(
                 f"a conversation with id {record.id} already exists"
@@ -254,15 +274,13 @@ class SqliteStore:
         """Compare-and-set on (owner, id, version)."""
         stored = record.model_copy(update={"version": expected_version + 1}, deep=True)
         row = _to_row(stored)
-        # row[2:] is every column after id and owner, ending with the new version.
+        # row[2:] is every column after id and owner.
         params = (*row[2:], record.owner, record.id, expected_version)
         changed = await self._run(
             lambda c: (
                 c.execute(
-                    "UPDATE conversations SET kind = ?, title = ?, model = ?, "
-                    "last_interaction_id = ?, turns = ?, status = ?, settings = ?, data = ?, "
-                    "created_at = ?, updated_at = ?, version = ? "
-                    "WHERE owner = ? AND id = ? AND version = ?",
+                    "UPDATE records SET kind = ?, status = ?, created_at = ?, updated_at = ?, "
+                    "version = ?, body = ? WHERE owner = ? AND id = ? AND version = ?",
                     params,
                 ).rowcount
             )
@@ -273,15 +291,13 @@ class SqliteStore:
         """Forget the owner's record."""
         deleted = await self._run(
             lambda c: (
-                c.execute(
-                    "DELETE FROM conversations WHERE owner = ? AND id = ?", (owner, id)
-                ).rowcount
+                c.execute("DELETE FROM records WHERE owner = ? AND id = ?", (owner, id)).rowcount
             )
         )
         return deleted > 0
 
     async def list(
-        self, owner: str, *, limit: int = 20, kind: str | None = None
+        self, owner: str, *, limit: int = 20, kind: Kind | None = None
     ) -> builtins.list[ConversationRecord]:
         """The owner's records, most recently updated first."""
         if kind is None:
@@ -293,7 +309,7 @@ class SqliteStore:
         rows = await self._run(lambda c: c.execute(sql, params).fetchall())
         return [_from_row(row) for row in rows]
 
-    async def latest(self, owner: str, *, kind: str | None = "chat") -> ConversationRecord | None:
+    async def latest(self, owner: str, *, kind: Kind | None = "chat") -> ConversationRecord | None:
         """The owner's most recently updated record of `kind`."""
         found = await self.list(owner, limit=1, kind=kind)
         return found[0] if found else None
@@ -309,7 +325,5 @@ class SqliteStore:
     async def purge(self, *, older_than: float) -> int:
         """Delete records last updated before `older_than`."""
         return await self._run(
-            lambda c: (
-                c.execute("DELETE FROM conversations WHERE updated_at < ?", (older_than,)).rowcount
-            )
+            lambda c: c.execute("DELETE FROM records WHERE updated_at < ?", (older_than,)).rowcount
         )

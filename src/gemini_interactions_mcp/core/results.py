@@ -1,4 +1,4 @@
-"""Tool inputs and results as pydantic models: their JSON Schemas are what MCP clients see.
+"""What the core returns for each tool, as pydantic models (the tools' output schemas).
 
 Descriptions stay short on purpose: every schema here is read by a model and costs context.
 """
@@ -9,56 +9,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..state.records import Source, Usage
+
 # Result models are validated only when a tool first returns one, not at start-up.
 _LAZY = ConfigDict(defer_build=True)
 
-BuiltinToolName = Literal[
-    "google_search", "code_execution", "url_context", "file_search", "mcp_server"
+#: Where a finished research's report is served as an MCP resource.
+REPORT_URI = "gemini://research/{research_id}/report"
+
+__all__ = [
+    "REPORT_URI",
+    "Answer",
+    "ConversationInfo",
+    "ConversationList",
+    "FunctionCall",
+    "Research",
+    "ResearchProgressView",
+    "Source",
+    "ToolActivity",
+    "Usage",
 ]
-ThinkingLevel = Literal["minimal", "low", "medium", "high"]
-
-
-class BuiltinTool(BaseModel):
-    """file_search: stores, top_k. mcp_server: url, name, headers, allowed_tools."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: BuiltinToolName
-    stores: list[str] | None = None
-    top_k: int | None = Field(default=None, ge=1, le=100)
-    name: str | None = None
-    url: str | None = None
-    headers: dict[str, str] | None = None
-    allowed_tools: list[str] | None = None
-
-
-class FunctionDeclaration(BaseModel):
-    """parameters: JSON Schema of the arguments."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][\w.\-]*$")
-    description: str = ""
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
-
-
-class Attachment(BaseModel):
-    """uri+mime_type, data (base64)+mime_type, or path (stdio only)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    uri: str | None = None
-    data: str | None = None
-    path: str | None = None
-    mime_type: str | None = None
-
-
-class FunctionResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    call_id: str = Field(min_length=1)
-    result: Any
-    is_error: bool = False
 
 
 class ToolActivity(BaseModel):
@@ -68,28 +38,12 @@ class ToolActivity(BaseModel):
     detail: str = ""
 
 
-class Source(BaseModel):
-    model_config = _LAZY
-
-    url: str
-    title: str | None = None
-
-
 class FunctionCall(BaseModel):
     model_config = _LAZY
 
     call_id: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
-
-
-class Usage(BaseModel):
-    model_config = _LAZY
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    thought_tokens: int = 0
-    total_tokens: int = 0
 
 
 class Answer(BaseModel):
@@ -120,6 +74,7 @@ class ConversationInfo(BaseModel):
     title: str
     model: str
     turns: int
+    follow_ups: int | None = Field(default=None, description="research: follow-up questions")
     status: str
     updated: str
 
@@ -134,7 +89,7 @@ class ConversationList(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class ResearchProgress(BaseModel):
+class ResearchProgressView(BaseModel):
     model_config = _LAZY
 
     phase: str
@@ -154,7 +109,8 @@ class Research(BaseModel):
     status: str
     agent: str = ""
     elapsed_seconds: float | None = None
-    progress: ResearchProgress | None = None
+    progress: ResearchProgressView | None = None
+    plan: str | None = Field(default=None, description="the proposed plan, to confirm")
     report: str | None = None
     next_offset: int | None = Field(default=None, description="more report: pass as offset")
     report_uri: str | None = None

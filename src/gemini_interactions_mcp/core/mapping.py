@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .results import Answer, FunctionCall, Source, ToolActivity, Usage
-from .upstream import wire
+from ..state.records import Source, Usage
+from ..upstream import wire
+from .results import Answer, FunctionCall, ToolActivity
 
 _DETAIL_CHARS = 300
 _TAIL_CHARS = 160
+TITLE_CHARS = 60
 
 TERMINAL_NOTES = {
     "failed": "Gemini reported the turn as failed.",
@@ -21,7 +23,7 @@ TERMINAL_NOTES = {
 def short(text: str, limit: int = _DETAIL_CHARS) -> str:
     """One line of at most `limit` characters."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _texts(blocks: list[Any]) -> list[str]:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .arguments import Attachment, BuiltinTool, FunctionDeclaration, FunctionResult
 from .errors import ToolError
-from .results import Attachment, BuiltinTool, FunctionDeclaration, FunctionResult
 
 _DOCUMENT_TYPES = ("application/", "text/")
 

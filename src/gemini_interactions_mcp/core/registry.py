@@ -1,7 +1,7 @@
 """The model registry: which name means which Gemini model or agent.
 
-The data lives in ``config/models.toml`` (packaged as ``gemini_interactions_mcp/models.toml``)
-so a new model or a retirement needs an edited file, not a release.
+The data lives in ``models.toml`` beside this module (package data), so a new model or a
+retirement needs an edited file, not a release; a user's file is merged over it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ModelRegistry", "Resolution", "packaged_registry_path"]
+__all__ = ["ModelRegistry", "Resolution", "packaged_registry_text"]
 
 _KEYS = {"default", "default_agent", "current", "agents", "aliases", "deprecated"}
 
 
-def packaged_registry_path() -> Path:
-    """The registry shipped with the package (or the source checkout's ``config/``)."""
-    wheel = Path(__file__).with_name("models.toml")
-    return wheel if wheel.is_file() else Path(__file__).parents[2] / "config" / "models.toml"
+PACKAGED = "models.toml (packaged)"
+
+
+def packaged_registry_text() -> str:
+    """The registry shipped with the package."""
+    from importlib.resources import files
+
+    return files(__package__).joinpath("models.toml").read_text(encoding="utf-8")
 
 
 def _normalise(name: str) -> str:
@@ -47,18 +51,26 @@ class _Tables:
 
 
 def _read(path: Path) -> _Tables:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read the model registry {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the model registry {path} is not valid TOML: {exc}") from exc
+    return _parse(text, path)
+
+
+def _parse(text: str, path: Path | str) -> _Tables:
     import tomllib
 
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"cannot read the model registry {path}: {exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"the model registry {path} is not valid TOML: {exc}") from exc
     return _check(raw, path)
 
 
-def _check(raw: dict[str, Any], path: Path) -> _Tables:
+def _check(raw: dict[str, Any], path: Path | str) -> _Tables:
     def bad(what: str) -> ValueError:
         return ValueError(f"the model registry {path}: {what}")
 
@@ -132,9 +144,8 @@ class ModelRegistry:
 
         Raises ValueError naming the file when it cannot be read or has a bad shape.
         """
-        packaged = packaged_registry_path()
-        tables = _read(packaged)
-        origin = packaged
+        tables = _parse(packaged_registry_text(), PACKAGED)
+        origin: Path | str = PACKAGED
         if path is not None:
             tables = _merge(tables, _read(path))
             origin = path

@@ -1,48 +1,35 @@
-"""Errors on the MCP side, and the one function that turns an exception into a tool result.
+"""Every failure as the one sentence a caller sees (upstream errors included).
 
 What the calling model can act on (a bad argument, an unknown handle, a rate limit, an upstream
-failure) becomes a tool result with ``isError: true`` and a sentence saying what to do next.
-What only the operator can fix (a rejected API key) becomes a protocol error (``MCPError``).
+failure) is a sentence saying what to do next. What only the operator can fix (a rejected API
+key) is marked as such, so the layer above can make it a protocol error.
 """
 
 from __future__ import annotations
 
 import logging
 
-from mcp import MCPError
-from mcp.types import CallToolResult, TextContent
+from ..upstream import errors as up
+from .errors import ToolError
+
+__all__ = ["REJECTED_KEY", "describe", "for_operator"]
 
 logger = logging.getLogger(__name__)
 
-INTERNAL_ERROR = -32603
+REJECTED_KEY = "Gemini rejected the API key; the server operator must set a valid GEMINI_API_KEY."
 
 
-class ToolError(Exception):
-    """A problem the caller can fix; the message says how."""
-
-
-class ConversationBusy(ToolError):
-    """Another call is working on this conversation right now."""
-
-
-def error_result(exc: BaseException) -> CallToolResult:
-    """Map an exception to a tool error result (or raise MCPError for operator problems)."""
-    return CallToolResult(content=[TextContent(text=describe(exc))], is_error=True)
+def for_operator(exc: BaseException) -> bool:
+    """True when only the server's operator can fix this failure."""
+    return isinstance(exc, up.AuthenticationError)
 
 
 def describe(exc: BaseException) -> str:
     """The sentence a caller sees for an exception."""
     if isinstance(exc, ToolError):
         return str(exc)
-    # Imported here: the upstream client is loaded on first use, not at start-up.
-    from .upstream import errors as up
-
     if isinstance(exc, up.AuthenticationError):
-        # Only the operator can fix a rejected key: make it a protocol error.
-        raise MCPError(
-            INTERNAL_ERROR,
-            "Gemini rejected the API key; the server operator must set a valid GEMINI_API_KEY.",
-        )
+        return REJECTED_KEY
     if isinstance(exc, up.ModelNotFoundError):
         return f"Gemini does not know that model ({exc.message}). Pick another model."
     if isinstance(exc, up.NotFoundError):
@@ -62,10 +49,15 @@ def describe(exc: BaseException) -> str:
             f"Gemini failed ({exc.status_code} {exc.code}: {exc.message}); try again in a moment."
         )
     if isinstance(exc, up.StreamError):
-        return f"Gemini stopped with an error ({exc.code}: {exc.message})."
+        return stream_failed(exc)
     if isinstance(exc, up.APIConnectionError):
         return f"Could not reach Gemini ({type(exc).__name__}); try again in a moment."
     if isinstance(exc, up.GeminiError):
         return f"Gemini request failed: {exc}"
     logger.exception("unexpected error in a tool", exc_info=exc)
     return f"Internal error ({type(exc).__name__}); the server log has details."
+
+
+def stream_failed(exc: up.StreamError) -> str:
+    """An error the interaction reported while it streamed."""
+    return f"Gemini stopped with an error ({exc.code}: {exc.message})."

@@ -1,8 +1,9 @@
-"""The server's long-lived state: settings, model registry, and lazily opened client and store.
+"""The server's long-lived state: settings, model registry, and the lazily opened client and store.
 
-The upstream client and the store are opened on first use, not at start-up: a stdio host
-spawns the server and asks for ``tools/list`` first, and that must stay as fast as a bare
-MCP server.
+One `ServerContext` lives in the MCP server's lifespan and is what every tool call reaches.
+The upstream client, the store and the registry are opened on first use, not at start-up: a
+stdio host spawns the server and asks for ``tools/list`` first, and that must stay as fast as
+a bare MCP server. These three openers are the core's seams to the layers below.
 """
 
 from __future__ import annotations
@@ -15,20 +16,22 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .settings import Settings
+from ..settings import Settings
 
 if TYPE_CHECKING:
     import httpx2
 
-    from .models import ModelRegistry
-    from .research.monitor import ResearchMonitor
-    from .state.base import Store
-    from .upstream.client import InteractionsClient
+    from ..state.base import Store
+    from ..upstream.client import InteractionsClient
+    from .monitor import ResearchMonitor
+    from .registry import ModelRegistry
+
+__all__ = ["ServerContext"]
 
 
 @dataclass
-class AppState:
-    """What every tool reaches through its Context."""
+class ServerContext:
+    """What every tool call reaches: configuration, and the shared client, store and monitor."""
 
     settings: Settings
     base_url: str
@@ -45,8 +48,9 @@ class AppState:
 
     @property
     def registry(self) -> ModelRegistry:
+        """The model registry, read on first use."""
         if self._registry is None:
-            from .models import ModelRegistry
+            from .registry import ModelRegistry
 
             self._registry = ModelRegistry.load(self.settings.models_file)
         return self._registry
@@ -54,7 +58,7 @@ class AppState:
     async def client(self) -> InteractionsClient:
         """The upstream client, created on first use."""
         if self._client is None:
-            from .upstream.client import InteractionsClient
+            from ..upstream.client import InteractionsClient
 
             key = self.settings.api_key
             assert key is not None, "the CLI refuses to start without a key"
@@ -71,7 +75,7 @@ class AppState:
         if self._store is None:
             async with self._open_lock:
                 if self._store is None:
-                    from .state.base import open_store
+                    from ..state import open_store
 
                     store = open_store(self.settings.state)
                     await store.open()
@@ -82,6 +86,10 @@ class AppState:
         """Adopt an already open store (tests, or a store shared by several servers)."""
         self._store = store
 
+    def use_client(self, client: InteractionsClient) -> None:
+        """Adopt an already built upstream client (tests that tune its retries)."""
+        self._client = client
+
     def conversation_lock(self, conversation_id: str) -> anyio.Lock:
         """One lock per conversation in this process: a second turn waits for the first."""
         lock = self._conversation_locks.get(conversation_id)
@@ -90,6 +98,10 @@ class AppState:
             self._conversation_locks[conversation_id] = lock
         return lock
 
+    def expired(self, updated_at: float) -> bool:
+        """True for a record last updated longer ago than upstream keeps interactions."""
+        return self.clock() - updated_at > self.settings.retention_days * DAY
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
@@ -97,3 +109,6 @@ class AppState:
         if self._store is not None:
             await self._store.close()
             self._store = None
+
+
+DAY = 86_400.0

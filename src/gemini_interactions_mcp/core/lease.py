@@ -1,0 +1,152 @@
+"""Holding a conversation for one turn, so two turns can never fork its chain.
+
+In one process a second turn waits for the first (a lock per conversation); across processes
+sharing a store, a lease in the record, taken by compare-and-set, makes the second one "busy".
+While held, each write of the turn starts from the copy this call last wrote, and the turn's
+last write releases the lease with it (one store round trip fewer).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+
+from ..state.base import Store, mutate
+from ..state.records import ConversationRecord, Lease
+from .call import Call
+from .context import ServerContext
+from .errors import ConversationBusy, UnknownHandle
+
+__all__ = ["Held", "hold", "hold_new"]
+
+# A lease outlives its call's budget by this much, so a slow final write still finds it held.
+LEASE_MARGIN = 30.0
+
+Change = Callable[[ConversationRecord], ConversationRecord | None]
+
+
+class Held:
+    """A record this call holds: the copy it last wrote, and writes that keep it current."""
+
+    def __init__(self, store: Store, record: ConversationRecord, token: str, server: ServerContext):
+        self.store = store
+        self.record = record
+        self.token = token
+        self.released = False
+        self._clock = server.clock
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    async def write(self, change: Change, *, release: bool = False) -> ConversationRecord | None:
+        """Apply `change` (compare-and-set); with `release`, drop this call's lease in the same
+        write. Returns the stored record, or None if it was forgotten meanwhile."""
+        token = self.token
+
+        def apply(current: ConversationRecord) -> ConversationRecord | None:
+            changed = change(current)
+            if release and changed is not None and _holds(changed, token):
+                changed.lease = None
+            return changed
+
+        stored = await mutate(
+            self.store, self.record.owner, self.id, apply, clock=self._clock, known=self.record
+        )
+        if stored is not None:
+            self.record = stored
+            if release and stored.lease is None:
+                self.released = True
+        return stored
+
+    async def release(self) -> None:
+        """Drop the lease if a final write has not already (shielded: it must happen)."""
+        if self.released:
+            return
+        token = self.token
+
+        def drop(current: ConversationRecord) -> ConversationRecord | None:
+            if not _holds(current, token):
+                return None
+            current.lease = None
+            return current
+
+        with anyio.CancelScope(shield=True):
+            await mutate(
+                self.store, self.record.owner, self.id, drop, clock=None, known=self.record
+            )
+        self.released = True
+
+
+def _holds(record: ConversationRecord, token: str) -> bool:
+    return record.lease is not None and record.lease.token == token
+
+
+def _lease(server: ServerContext, token: str) -> Lease:
+    return Lease(token=token, until=server.clock() + server.settings.call_budget + LEASE_MARGIN)
+
+
+def busy(conversation_id: str) -> ConversationBusy:
+    return ConversationBusy(
+        f"Conversation {conversation_id} is busy with another turn; try again shortly."
+    )
+
+
+@asynccontextmanager
+async def _locked(server: ServerContext, call: Call, conversation_id: str) -> AsyncIterator[None]:
+    lock = server.conversation_lock(conversation_id)
+    with anyio.move_on_after(call.remaining()) as waited:
+        await lock.acquire()
+    if waited.cancelled_caught:
+        raise busy(conversation_id)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@asynccontextmanager
+async def hold(
+    server: ServerContext, call: Call, record: ConversationRecord
+) -> AsyncIterator[Held]:
+    """Hold an existing conversation for one turn (`record` as the caller last read it)."""
+    async with _locked(server, call, record.id):
+        store = await server.store()
+        token = secrets.token_hex(8)
+        now = server.clock()
+
+        def take(current: ConversationRecord) -> ConversationRecord:
+            lease = current.lease
+            if lease is not None and lease.until > now and lease.token != token:
+                raise busy(current.id)
+            current.lease = _lease(server, token)
+            return current
+
+        taken = await mutate(store, call.owner, record.id, take, clock=None, known=record)
+        if taken is None:
+            raise UnknownHandle(f"Unknown conversation_id {record.id!r}.")
+        held = Held(store, taken, token, server)
+        try:
+            yield held
+        finally:
+            await held.release()
+
+
+@asynccontextmanager
+async def hold_new(
+    server: ServerContext, call: Call, record: ConversationRecord
+) -> AsyncIterator[Held]:
+    """Store a new record already held by this call (one write instead of two)."""
+    async with _locked(server, call, record.id):
+        store = await server.store()
+        token = secrets.token_hex(8)
+        leased = record.model_copy(update={"lease": _lease(server, token)})
+        await store.insert(leased)
+        held = Held(store, leased, token, server)
+        try:
+            yield held
+        finally:
+            await held.release()

@@ -1,0 +1,367 @@
+"""Deep Research runs: start, status (optionally waiting), cancel, and plan confirmation.
+
+A research is a record of kind ``research``. Upstream it is a background interaction of the
+Deep Research agent; the monitor records its progress and outcome, so status calls only read
+the store. What it produced is kept apart from what comes after it: the report, its sources and
+usage are written once; follow-up questions are turns of the research's own chain (run by the
+turn runner) and a confirmed plan starts the run that leads to the report.
+"""
+
+from __future__ import annotations
+
+import anyio
+
+from ..state.base import mutate, new_handle
+from ..state.records import ConversationRecord, ResearchProgress, ResearchState
+from ..statuses import RUNNING
+from ..upstream import errors as up
+from ..upstream.wire import Interaction
+from . import interaction_config, research_progress
+from .call import Call
+from .context import ServerContext
+from .errors import ToolError, UnknownHandle
+from .lease import hold
+from .mapping import TITLE_CHARS, short
+from .monitor import ResearchMonitor, record_result
+from .paging import cut
+from .registry import Resolution
+from .requests import ResearchRequest
+from .results import REPORT_URI, Answer, Research, ResearchProgressView
+
+__all__ = ["ORPHAN_GRACE", "ResearchService"]
+_STORE_POLL = 1.0
+# How long a start may take before a research with no upstream id counts as lost.
+ORPHAN_GRACE = 300.0
+_RECENT = 5
+
+
+class ResearchService:
+    """Deep Research operations for one caller."""
+
+    def __init__(self, server: ServerContext, monitor: ResearchMonitor, call: Call) -> None:
+        self.server = server
+        self.monitor = monitor
+        self.call = call
+
+    async def start(self, request: ResearchRequest, agent: Resolution) -> Research:
+        """Start the agent in the background and record it before answering."""
+        store = await self.server.store()
+        now = self.server.clock()
+        config = interaction_config.for_research(request)
+        record = ConversationRecord(
+            id=new_handle("r_"),
+            owner=self.call.owner,
+            kind="research",
+            title=short(request.query, TITLE_CHARS),
+            model=agent.id,
+            config=config,
+            research=ResearchState(
+                query=request.query,
+                planning=request.collaborative_planning,
+                started_at=now,
+            ),
+            created_at=now,
+            updated_at=now,
+        )
+        await store.insert(record)
+        body = {
+            "agent": agent.id,
+            "input": request.query,
+            "background": True,
+            "store": True,
+            **config.request_fields(),
+        }
+        client = await self.server.client()
+        # Once the request is out, paid work may exist upstream: the create and its recording
+        # finish even if the caller goes away (the HTTP timeouts bound the wait).
+        with anyio.CancelScope(shield=True):
+            try:
+                interaction = await client.create(body)
+            except BaseException:
+                await store.delete(self.call.owner, record.id)
+                raise
+            stored = await self._started(record.id, interaction)
+            self.monitor.track(self.call.owner, record.id)
+        notes = [agent.note] if agent.note else []
+        notes.append(
+            "Deep Research runs in the background, usually for several minutes. Check it with "
+            f"deep_research_status(research_id={record.id!r}, wait_seconds=30)."
+        )
+        return self.view(stored, offset=0, max_chars=0, notes=notes)
+
+    async def status(
+        self, research_id: str, *, wait_seconds: float, offset: int, max_chars: int | None
+    ) -> Research:
+        """The research as recorded; with `wait_seconds`, wait for completion or new progress."""
+        record = await self.find(research_id)
+        self._watch(record)
+        wait = min(wait_seconds, self.call.remaining())
+        if wait > 0 and record.is_active_research:
+            record = await self._wait(record, wait)
+        return self.view(record, offset=offset, max_chars=max_chars)
+
+    async def cancel(self, research_id: str) -> Research:
+        """Cancel upstream; a finished research is left as it is."""
+        record = await self.find(research_id)
+        research = _research(record)
+        if not research.active:
+            note = f"This research is already {research.status}; nothing was changed."
+            return self.view(record, offset=0, max_chars=0, notes=[note])
+        interaction_id = research.interaction_id
+        if interaction_id is None:
+            raise ToolError(
+                f"Research {record.id} is still starting; try deep_research_cancel again in a "
+                "moment."
+            )
+        client = await self.server.client()
+        try:
+            final = await client.cancel(interaction_id)
+        except up.BadRequestError:
+            # It finished between our read and the cancel: report what it became.
+            final = await client.get(interaction_id)
+        self.monitor.stop(record.id)
+        store = await self.server.store()
+        now = self.server.clock()
+
+        def change(current: ConversationRecord) -> ConversationRecord | None:
+            return record_result(current, interaction_id, final, now)
+
+        updated = await mutate(store, self.call.owner, record.id, change, clock=self.server.clock)
+        self.monitor.notify(record.id)
+        updated = updated or record
+        notes = []
+        if updated.status != "cancelled":
+            notes.append(f"It had already ended as {updated.status}; nothing was cancelled.")
+        return self.view(updated, offset=0, max_chars=0, notes=notes)
+
+    async def confirm_plan(self, record: ConversationRecord, prompt: str) -> Answer:
+        """Reply to the proposed plan: the agent carries on and runs the research."""
+        async with hold(self.server, self.call, record) as held:
+            research = _research(held.record)
+            if research.status != "awaiting_plan_confirmation" or held.record.chain.head is None:
+                raise ToolError(
+                    f"Research {record.id} is not waiting for a plan confirmation any more; "
+                    "check deep_research_status."
+                )
+            config = interaction_config.for_follow_up(held.record.config)
+            body = {
+                "agent": held.record.model,
+                "input": prompt,
+                "previous_interaction_id": held.record.chain.head,
+                "background": True,
+                "store": True,
+                **config.request_fields(),
+            }
+            client = await self.server.client()
+            now = self.server.clock()
+            # As in start(): once sent, the run is recorded even if the caller goes away.
+            with anyio.CancelScope(shield=True):
+                interaction = await client.create(body)
+
+                def run(current: ConversationRecord) -> ConversationRecord:
+                    state = _research(current)
+                    state.interaction_id = interaction.id
+                    state.status = _running_status(interaction)
+                    state.planning = False
+                    state.progress = ResearchProgress()
+                    state.last_event_id = None
+                    state.started_at = now
+                    state.finished_at = None
+                    current.interaction_ids.append(interaction.id)
+                    return current
+
+                await held.write(run, release=True)
+                self.monitor.track(self.call.owner, record.id)
+        return Answer(
+            conversation_id=record.id,
+            interaction_id=interaction.id,
+            status="in_progress",
+            model=record.model,
+            notes=[
+                "The research now runs on the confirmed plan, usually for several minutes. "
+                f"Follow it with deep_research_status(research_id={record.id!r}, wait_seconds=30)."
+            ],
+        )
+
+    async def wait_for_report(self, record: ConversationRecord) -> Answer:
+        """The research's outcome as a conversation answer, waiting for it within the budget."""
+        self._watch(record)
+        done = await self._wait(record, self.call.remaining(), until_done=True)
+        return self.outcome(done)
+
+    def outcome(self, record: ConversationRecord) -> Answer:
+        """The report (or the plan, or where the run is) as a conversation answer, unpaged."""
+        research = _research(record)
+        report = research.report
+        notes = []
+        if research.active:
+            notes.append(
+                f"Still running; follow it with deep_research_status(research_id={record.id!r})."
+            )
+        if research.status == "awaiting_plan_confirmation":
+            notes.append(_plan_note(record.id))
+        if research.error:
+            notes.append(f"Error: {research.error}")
+        return Answer(
+            conversation_id=record.id,
+            interaction_id=research.interaction_id,
+            status=research.status,
+            text=report.text if report is not None else research.plan or "",
+            model=record.model,
+            notes=notes,
+            sources=(list(report.sources) or None) if report is not None else None,
+            usage=report.usage if report is not None else None,
+        )
+
+    async def report_text(self, research_id: str) -> str:
+        """The finished report, for the report resource."""
+        record = await self.find(research_id)
+        report = _research(record).report
+        if report is None:
+            raise ToolError(
+                f"Research {research_id} has no report yet (status {record.status}); "
+                "check deep_research_status."
+            )
+        return report.text
+
+    async def find(self, research_id: str) -> ConversationRecord:
+        """The caller's research; unknown and foreign ids look the same."""
+        store = await self.server.store()
+        record = await store.get(self.call.owner, research_id)
+        if record is None or record.research is None:
+            raise UnknownHandle(
+                f"Unknown research_id {research_id!r}; gemini_conversations lists your research."
+            )
+        if record.research.interaction_id is None and record.research.active:
+            record = await self._orphaned(record)
+        return record
+
+    def view(
+        self,
+        record: ConversationRecord,
+        *,
+        offset: int,
+        max_chars: int | None,
+        notes: list[str] | None = None,
+    ) -> Research:
+        """The research as the tools show it, with a page of the report."""
+        research = _research(record)
+        progress = research.progress
+        end = research.finished_at or self.server.clock()
+        view = Research(
+            research_id=record.id,
+            status=research.status,
+            agent=record.model,
+            elapsed_seconds=round(end - research.started_at, 1),
+            progress=ResearchProgressView(
+                phase=progress.phase,
+                searches=progress.search_count,
+                pages_read=progress.page_count,
+                thoughts=progress.thoughts[-_RECENT:],
+                recent_searches=progress.searches[-_RECENT:],
+                recent_pages=progress.pages[-_RECENT:],
+            ),
+            plan=research.plan if research.status == "awaiting_plan_confirmation" else None,
+            error=research.error,
+            notes=list(notes or []),
+        )
+        report = research.report
+        if report is not None:
+            limit = self.server.settings.max_text_chars if max_chars is None else max_chars
+            chunk, following = cut(report.text, offset, limit, what="report")
+            view.report = chunk if limit else None
+            if following is not None:
+                view.next_offset = following
+                if limit:
+                    view.notes.append(
+                        f"Report cut at character {following} of {len(report.text)}; call "
+                        f"deep_research_status with offset={following} for more."
+                    )
+            view.report_uri = REPORT_URI.format(research_id=record.id)
+            view.sources = list(report.sources) or None
+            view.usage = report.usage
+        if view.plan is not None:
+            view.notes.append(_plan_note(record.id))
+        return view
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _watch(self, record: ConversationRecord) -> None:
+        if record.is_active_research and not self.monitor.is_watching(record.id):
+            self.monitor.track(self.call.owner, record.id)
+
+    async def _orphaned(self, record: ConversationRecord) -> ConversationRecord:
+        """A start cut short (say, by a crash) before Gemini's answer was recorded."""
+        if self.server.clock() - record.created_at < ORPHAN_GRACE:
+            return record
+        store = await self.server.store()
+
+        def change(current: ConversationRecord) -> ConversationRecord | None:
+            state = _research(current)
+            if state.interaction_id is not None:
+                return None
+            state.status = "failed"
+            state.error = (
+                "The server stopped before Gemini confirmed the start; nothing can be tracked. "
+                "Start the research again."
+            )
+            return current
+
+        updated = await mutate(store, self.call.owner, record.id, change, clock=self.server.clock)
+        return updated or record
+
+    async def _started(self, research_id: str, interaction: Interaction) -> ConversationRecord:
+        store = await self.server.store()
+
+        def change(current: ConversationRecord) -> ConversationRecord:
+            state = _research(current)
+            state.interaction_id = interaction.id
+            state.status = _running_status(interaction)
+            current.interaction_ids.append(interaction.id)
+            return current
+
+        record = await mutate(store, self.call.owner, research_id, change, clock=self.server.clock)
+        if record is None:
+            raise ToolError(f"Research {research_id} was forgotten while it started.")
+        return record
+
+    async def _wait(
+        self, record: ConversationRecord, seconds: float, *, until_done: bool = False
+    ) -> ConversationRecord:
+        """Wait for the research to end (or, unless `until_done`, to show new progress)."""
+        store = await self.server.store()
+        start_progress = _research(record).progress
+        with anyio.move_on_after(seconds):
+            while record.is_active_research:
+                changed = self.monitor.changed(record.id)
+                # The store is re-read every second too: another process may be the one
+                # recording this research.
+                with anyio.move_on_after(_STORE_POLL):
+                    await changed.wait()
+                latest = await store.get(self.call.owner, record.id)
+                if latest is None:
+                    break
+                if latest.version != record.version:
+                    summary = research_progress.summary(_research(latest).progress)
+                    await self.call.progress.report(summary)
+                record = latest
+                if not until_done and _research(record).progress != start_progress:
+                    break
+        return record
+
+
+def _research(record: ConversationRecord) -> ResearchState:
+    assert record.research is not None, "a research record always has research state"
+    return record.research
+
+
+def _plan_note(research_id: str) -> str:
+    return (
+        "The agent proposes the plan above. Confirm it (or ask for changes) with "
+        f"gemini_continue(conversation_id={research_id!r}, prompt=...) to start the research."
+    )
+
+
+def _running_status(interaction: Interaction) -> str:
+    status = interaction.status or "in_progress"
+    return status if status in RUNNING else "in_progress"

@@ -1,0 +1,315 @@
+"""Conversation turns: one turn = one upstream interaction chained by previous_interaction_id.
+
+The record keeps the chain's head and the interaction config upstream does not carry over, so
+every turn re-sends it. A turn holds the conversation (``lease``), so two turns never fork it.
+
+A stored turn is created upstream in the background (the create returns the interaction id at
+once), recorded as pending before anything else, then followed as a stream. If the call's
+budget runs out, the caller goes away or the connection fails, the turn keeps running upstream
+and a later collect finds it: paid work is never dropped. A turn that fails upstream leaves the
+conversation as it was, so the prompt can be sent again.
+
+The same runner serves a research's follow-up questions: they are turns of the research's own
+chain, run by its agent, and never touch the research's report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from ..state.records import ConversationRecord, InteractionConfig, PendingTurn
+from ..statuses import ABANDONED, SETTLED
+from ..upstream import errors as up
+from ..upstream.wire import Interaction, Status, StreamEvent
+from . import mapping
+from .call import Call
+from .context import ServerContext
+from .errors import ToolError
+from .inputs import parse_json_answer
+from .lease import Held, hold, hold_new
+from .paging import cut
+from .results import Answer
+
+__all__ = ["Turn", "TurnRunner"]
+
+logger = logging.getLogger(__name__)
+
+
+Guard = Callable[[ConversationRecord], None]
+
+
+@dataclass
+class Turn:
+    """What one turn sends: its input, and the model and config it runs with."""
+
+    input: str | list[dict[str, Any]]
+    model: str
+    config: InteractionConfig
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def answers_calls(self) -> bool:
+        return isinstance(self.input, list) and all(
+            step.get("type") == "function_result" for step in self.input
+        )
+
+    def pending(self, interaction_id: str) -> PendingTurn:
+        return PendingTurn(interaction_id=interaction_id, model=self.model, config=self.config)
+
+
+class TurnRunner:
+    """Starts, continues and collects the turns of one caller's conversations."""
+
+    def __init__(self, server: ServerContext, call: Call) -> None:
+        self.server = server
+        self.call = call
+        self.narrator = mapping.Narrator()
+
+    # -- entry points ----------------------------------------------------------------------
+
+    async def start(self, record: ConversationRecord, turn: Turn) -> Answer:
+        """Store a new conversation and run its first turn."""
+        async with hold_new(self.server, self.call, record) as held:
+            try:
+                return await self._run(held, turn)
+            except BaseException:
+                # A first turn that never got going leaves no conversation behind (it would
+                # otherwise become the caller's "latest" and swallow the next continue).
+                chain = held.record.chain
+                if chain.head is None and chain.pending is None:
+                    with anyio.CancelScope(shield=True):
+                        await held.store.delete(held.record.owner, held.id)
+                raise
+
+    async def next(
+        self, record: ConversationRecord, turn: Turn, guard: Guard | None = None
+    ) -> Answer:
+        """The next turn of an existing conversation; `guard` may refuse it once it is held."""
+        async with hold(self.server, self.call, record) as held:
+            current = held.record
+            chain = current.chain
+            if chain.pending is not None:
+                raise ToolError(
+                    f"The previous answer in {current.id} is still being generated; call "
+                    "gemini_continue with this conversation_id and no prompt to collect it first."
+                )
+            if not chain.stored_upstream:
+                raise ToolError(
+                    "This conversation was started with store=false, so Gemini kept no state to "
+                    "continue from; start a new conversation (store=true to continue later)."
+                )
+            # Owed calls outlive a failed attempt at answering them (it did not advance the chain).
+            if chain.owed_calls and not turn.answers_calls:
+                calls = ", ".join(sorted(chain.owed_calls))
+                raise ToolError(
+                    f"Gemini is waiting for function results ({calls}); pass function_results."
+                )
+            if guard is not None:
+                guard(current)
+            return await self._run(held, turn)
+
+    async def collect(self, record: ConversationRecord) -> Answer:
+        """Wait (within the call's budget) for a turn left running upstream and return it."""
+        async with hold(self.server, self.call, record) as held:
+            pending = held.record.chain.pending
+            if pending is None:
+                return self.latest(held.record, offset=0)
+            return await self._await(held, pending, [])
+
+    def latest(self, record: ConversationRecord, *, offset: int) -> Answer:
+        """The latest answer again, from a character offset (paging long answers)."""
+        chain = record.chain
+        answer = Answer(
+            conversation_id=record.id,
+            interaction_id=chain.head,
+            status=chain.status,
+            model=record.model,
+        )
+        return self.page(answer, chain.text, offset)
+
+    def page(self, answer: Answer, text: str, offset: int) -> Answer:
+        """`answer` with the page of `text` at `offset`, and a note on where the rest is."""
+        chunk, following = cut(text, offset, self.server.settings.max_text_chars)
+        answer.text = chunk
+        if following is not None:
+            answer.next_offset = following
+            answer.notes.append(
+                f"Text cut at character {following} of {len(text)}; call gemini_continue with "
+                f"conversation_id={answer.conversation_id!r} and offset={following} for the rest."
+            )
+        return answer
+
+    # -- one turn --------------------------------------------------------------------------
+
+    def _body(self, record: ConversationRecord, turn: Turn) -> dict[str, Any]:
+        who = "agent" if record.kind == "research" else "model"
+        body: dict[str, Any] = {who: turn.model, "input": turn.input}
+        body.update(turn.config.request_fields())
+        if record.chain.head:
+            body["previous_interaction_id"] = record.chain.head
+        return body
+
+    async def _run(self, held: Held, turn: Turn) -> Answer:
+        body = self._body(held.record, turn)
+        client = await self.server.client()
+        try:
+            if not held.record.chain.stored_upstream:
+                return await self._run_unstored(held, {**body, "store": False}, turn)
+            created = await client.create({**body, "background": True})
+        except up.ModelNotFoundError:
+            raise ToolError(
+                f"Model {turn.model!r} is not available at Gemini. {self.server.registry.choices()}"
+            ) from None
+        pending = turn.pending(created.id)
+
+        def record_pending(current: ConversationRecord) -> ConversationRecord:
+            current.chain.status = "in_progress"
+            current.chain.pending = pending
+            return current
+
+        # Recorded before anything else can go wrong: from here the turn is always collectable.
+        with anyio.CancelScope(shield=True):
+            await held.write(record_pending)
+        return await self._await(held, pending, turn.notes)
+
+    async def _run_unstored(self, held: Held, body: dict[str, Any], turn: Turn) -> Answer:
+        """store=false: nothing upstream to come back to, so the answer is streamed in full."""
+        client = await self.server.client()
+        result: Interaction | None = None
+        try:
+            with anyio.move_on_after(self.call.remaining()):
+                result = await client.create_stream(body, on_event=self._on_event)
+        except up.StreamError as exc:
+            raise ToolError(_failed(f"{exc.code}: {exc.message}")) from None
+        if result is None:
+            raise ToolError(
+                f"The answer took longer than the {self.server.settings.call_budget:g} s call "
+                "budget, and with store=false it cannot be collected later; ask again with "
+                "store=true."
+            )
+        return await self._finish(held, result, turn.notes, turn.pending(result.id))
+
+    async def _await(self, held: Held, pending: PendingTurn, notes: list[str]) -> Answer:
+        """Follow a turn running upstream until it ends or the call's budget runs out."""
+        client = await self.server.client()
+        interaction_id = pending.interaction_id
+        done: Interaction | None = None
+        try:
+            with anyio.move_on_after(self.call.remaining()):
+                done = await client.follow(interaction_id, on_event=self._on_event)
+        except up.StreamError as exc:
+            # The turn failed upstream: record its final state, then say so.
+            final = await self._final_state(interaction_id)
+            if final is not None and not final.is_running:
+                await self._finish(held, final, notes, pending)
+            else:
+                await held.write(_abandon, release=True)
+            raise ToolError(_failed(f"{exc.code}: {exc.message}")) from None
+        except up.NotFoundError:
+            await held.write(_abandon, release=True)
+            raise ToolError(
+                "Gemini no longer has this answer (deleted or expired); the conversation is as "
+                "it was before this turn, so send the prompt again."
+            ) from None
+        except (up.APIConnectionError, up.StreamInterruptedError, up.ServerError):
+            return self._still_running(
+                held.record, pending, [*notes, "The connection to Gemini dropped."]
+            )
+        if done is None or done.status not in SETTLED:
+            return self._still_running(held.record, pending, notes)
+        answer = await self._finish(held, done, notes, pending)
+        if done.status == Status.FAILED:
+            reasons = "; ".join(f"{e.code}: {e.message}" for e in done.errors) or "no reason given"
+            raise ToolError(_failed(reasons))
+        return answer
+
+    async def _final_state(self, interaction_id: str) -> Interaction | None:
+        client = await self.server.client()
+        try:
+            return await client.get(interaction_id)
+        except up.GeminiError:
+            return None
+
+    async def _on_event(self, event: StreamEvent) -> None:
+        message = self.narrator.message(event)
+        if message is None:
+            return
+        kind, text = message
+        if kind == "text":
+            await self.call.progress.text(text)
+        else:
+            await self.call.progress.report(text)
+
+    async def _finish(
+        self, held: Held, result: Interaction, notes: list[str], used: PendingTurn
+    ) -> Answer:
+        """Record a finished turn (releasing the lease in the same write) and map its answer."""
+        answer = mapping.answer(result, conversation_id=held.id, model=used.model)
+        answer.notes = [*notes, *answer.notes]
+        schema = (used.config.response_format or {}).get("schema")
+        if schema is not None and result.status == Status.COMPLETED:
+            answer.parsed, problem = parse_json_answer(answer.text, schema)
+            if problem:
+                answer.notes.append(problem)
+        calls = {c.call_id: c.name for c in answer.function_calls or []}
+        advanced = result.status not in ABANDONED
+
+        def change(current: ConversationRecord) -> ConversationRecord:
+            chain = current.chain
+            chain.status = result.status
+            chain.pending = None
+            if advanced:
+                chain.head = result.id
+                chain.turns += 1
+                chain.owed_calls = calls
+                chain.text = answer.text
+                # What this turn used becomes the conversation's config from now on.
+                current.config = used.config
+                current.model = used.model
+            if result.id not in current.interaction_ids:
+                current.interaction_ids.append(result.id)
+            return current
+
+        # Shielded: a caller going away now must not lose a turn that has finished.
+        with anyio.CancelScope(shield=True):
+            stored = await held.write(change, release=True)
+        if stored is None:
+            answer.notes.append("This conversation was forgotten while the answer was generated.")
+        elif not advanced:
+            answer.notes.append("The conversation is as it was before this turn.")
+        return self.page(answer, answer.text, 0)
+
+    def _still_running(
+        self, record: ConversationRecord, pending: PendingTurn, notes: list[str]
+    ) -> Answer:
+        return Answer(
+            conversation_id=record.id,
+            interaction_id=pending.interaction_id,
+            status="in_progress",
+            model=pending.model,
+            notes=[
+                *notes,
+                f"Still running after {self.call.elapsed():.0f} s; Gemini keeps working. "
+                f"Call gemini_continue with conversation_id={record.id!r} and no prompt to "
+                "collect the answer.",
+            ],
+        )
+
+
+def _abandon(record: ConversationRecord) -> ConversationRecord:
+    """The pending turn is gone or failed without a final state: the chain stays as it was."""
+    record.chain.status = Status.FAILED.value
+    record.chain.pending = None
+    return record
+
+
+def _failed(reason: str) -> str:
+    return (
+        f"Gemini stopped with an error ({reason}); the conversation is as it was before this "
+        "turn, so the prompt can be sent again."
+    )

@@ -1,0 +1,104 @@
+"""The Deep Research tools and the report resource."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from ..core.arguments import McpServerSpec
+from ..core.errors import ToolError, UnknownHandle
+from ..core.requests import ResearchRequest
+from ..core.results import REPORT_URI, Research
+from . import render
+from .base import Ctx, ToolSet, calling
+
+TOOLS = ToolSet()
+
+# Hints that differ from the spec's defaults (see tools.chat).
+_START = ToolAnnotations(destructive_hint=False)
+_STATUS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+_CANCEL = ToolAnnotations(destructive_hint=True, idempotent_hint=True)
+_RUNNING = "research running"
+
+
+@TOOLS.tool(
+    Research,
+    description=(
+        "Start Google's Deep Research agent in the background (takes minutes); returns "
+        "research_id at once."
+    ),
+    annotations=_START,
+)
+async def deep_research_start(
+    ctx: Ctx,
+    query: Annotated[str, Field(min_length=1, max_length=100_000)],
+    max: Annotated[bool, Field(description="Deeper, slower agent")] = False,
+    file_search_stores: Annotated[
+        list[str] | None, Field(description="File search stores to use")
+    ] = None,
+    mcp_servers: list[McpServerSpec] | None = None,
+    collaborative_planning: Annotated[
+        bool, Field(description="Plan first; confirm via gemini_continue")
+    ] = False,
+    visualization: Annotated[bool, Field(description="Charts in the report")] = False,
+) -> CallToolResult:
+    request = ResearchRequest(
+        query=query,
+        max=max,
+        file_search_stores=file_search_stores,
+        mcp_servers=mcp_servers,
+        collaborative_planning=collaborative_planning,
+        visualization=visualization,
+    )
+    async with calling(ctx, waiting=_RUNNING) as core:
+        return render.research(await core.research_start(request))
+
+
+@TOOLS.tool(
+    Research,
+    description=(
+        "Deep Research status and progress; when done, the report (paged by offset). "
+        "wait_seconds waits for news."
+    ),
+    annotations=_STATUS,
+)
+async def deep_research_status(
+    ctx: Ctx,
+    research_id: Annotated[str, Field(min_length=1)],
+    wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 0,
+    offset: Annotated[int, Field(ge=0)] = 0,
+    max_chars: Annotated[int | None, Field(ge=0, le=1_000_000)] = None,
+) -> CallToolResult:
+    async with calling(ctx, waiting=_RUNNING) as core:
+        result = await core.research_status(
+            research_id, wait_seconds=wait_seconds, offset=offset, max_chars=max_chars
+        )
+    return render.research(result)
+
+
+@TOOLS.tool(Research, description="Cancel a running Deep Research.", annotations=_CANCEL)
+async def deep_research_cancel(
+    ctx: Ctx, research_id: Annotated[str, Field(min_length=1)]
+) -> CallToolResult:
+    async with calling(ctx, waiting=_RUNNING) as core:
+        return render.research(await core.research_cancel(research_id))
+
+
+@TOOLS.resource(
+    REPORT_URI,
+    name="research_report",
+    description="The markdown report of a finished Deep Research.",
+    mime_type="text/markdown",
+)
+async def research_report(research_id: str, ctx: Context[Any, Any]) -> str:
+    async with calling(ctx) as core:
+        try:
+            return await core.research_report(research_id)
+        except UnknownHandle:
+            raise ResourceNotFoundError(f"Unknown research_id {research_id!r}.") from None
+        except ToolError as exc:
+            raise ResourceError(str(exc)) from None
