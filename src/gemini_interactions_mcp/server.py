@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from .state.base import Store
 
 DEMO_RESEARCH_SECONDS = 2.0
+# The monitor re-attaches to running research this long after start-up, once the first
+# requests (initialize, tools/list) are answered.
+MONITOR_DELAY = 1.0
 
 INSTRUCTIONS = (
     "Gemini through the Interactions API. gemini_ask starts a conversation and returns a "
@@ -56,14 +59,11 @@ def build_server(
             if store is not None:
                 context.use_store(store)
             stack.push_async_callback(context.aclose)
-            # Loaded here, not at import: the monitor brings the upstream client with it.
-            from .core.monitor import ResearchMonitor
-
-            context.monitor = ResearchMonitor(context)
-            tg = await stack.enter_async_context(anyio.create_task_group())
-            await tg.start(context.monitor.run)
+            tasks = await stack.enter_async_context(anyio.create_task_group())
+            context.run_tasks_in(tasks)
+            tasks.start_soon(context.start_monitor_after, MONITOR_DELAY)
             # Unwinds before the client and store close: watchers stop first.
-            stack.callback(tg.cancel_scope.cancel)
+            stack.callback(tasks.cancel_scope.cancel)
             yield context
 
     server: GeminiMCPServer[ServerContext] = GeminiMCPServer(

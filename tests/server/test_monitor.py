@@ -35,7 +35,8 @@ async def test_monitor_falls_back_to_polling_when_streaming_keeps_failing() -> N
         state.use_client(
             InteractionsClient("k", base_url=url, retry=RetryPolicy(max_attempts=1, jitter=0))
         )
-        monitor = state.monitor = ResearchMonitor(state, poll_interval=0.02)
+        monitor = ResearchMonitor(state, poll_interval=0.02)
+        state.use_monitor(monitor)
         try:
             async with anyio.create_task_group() as tg:
                 await tg.start(monitor.run)
@@ -71,7 +72,8 @@ async def test_monitor_reattaches_to_running_research_on_start() -> None:
         store = await first.store()
         second = ServerContext(settings=settings, base_url=url)
         second.use_store(store)
-        monitor = second.monitor = ResearchMonitor(second)
+        monitor = ResearchMonitor(second)
+        second.use_monitor(monitor)
         try:
             async with anyio.create_task_group() as tg:
                 await tg.start(monitor.run)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gemini_interactions_mcp.state import Store
+from gemini_interactions_mcp.state.base import Store
 from gemini_interactions_mcp.state.memory import MemoryStore
 from gemini_interactions_mcp.state.redis import RedisStore
 from gemini_interactions_mcp.state.sqlite import SqliteStore

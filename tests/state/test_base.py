@@ -6,14 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gemini_interactions_mcp.state import (
-    ConversationRecord,
-    StoreConflictError,
-    mutate,
-    new_handle,
-    open_store,
-)
+from gemini_interactions_mcp.state import open_store
+from gemini_interactions_mcp.state.base import StoreConflictError, mutate, new_handle
 from gemini_interactions_mcp.state.memory import MemoryStore
+from gemini_interactions_mcp.state.records import ConversationRecord
 from gemini_interactions_mcp.state.redis import RedisStore
 from gemini_interactions_mcp.state.sqlite import SqliteStore, default_state_path
 

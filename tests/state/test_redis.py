@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gemini_interactions_mcp.state import StoreError
 from gemini_interactions_mcp.state import redis as redis_backend
+from gemini_interactions_mcp.state.base import StoreError
 from gemini_interactions_mcp.state.codec import is_first_schema
 from gemini_interactions_mcp.state.redis import RedisStore
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from gemini_interactions_mcp.state import StoreError, mutate
+from gemini_interactions_mcp.state.base import StoreError, mutate
 from gemini_interactions_mcp.state.sqlite import SCHEMA_VERSION, SqliteStore, default_state_path
 
 from .helpers import V1_FILE, V1_IDS, check_first_schema_records, make_record

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from gemini_interactions_mcp.state import (
+from gemini_interactions_mcp.state.base import (
     DuplicateHandleError,
     Store,
     StoreError,
@@ -17,8 +17,8 @@ from gemini_interactions_mcp.state.records import (
     Lease,
     Report,
     ResearchState,
-    Source,
 )
+from gemini_interactions_mcp.state.values import Source
 
 from .helpers import make_record
 

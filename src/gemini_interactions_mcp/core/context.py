@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import anyio
+from anyio.abc import TaskGroup
 
 from ..settings import Settings
 
@@ -37,7 +38,8 @@ class ServerContext:
     base_url: str
     transport: httpx2.AsyncBaseTransport | None = None
     clock: Callable[[], float] = time.time
-    monitor: ResearchMonitor | None = None
+    _tasks: TaskGroup | None = None
+    _monitor: ResearchMonitor | None = None
     _client: InteractionsClient | None = None
     _store: Store | None = None
     _registry: ModelRegistry | None = None
@@ -81,6 +83,39 @@ class ServerContext:
                     await store.open()
                     self._store = store
         return self._store
+
+    def run_tasks_in(self, tasks: TaskGroup) -> None:
+        """Where background work (the research monitor) runs: the server's lifespan."""
+        self._tasks = tasks
+
+    async def monitor(self) -> ResearchMonitor:
+        """The research monitor, started in the server's task group on first use."""
+        if self._monitor is None:
+            async with self._open_lock:
+                if self._monitor is None:
+                    if self._tasks is None:
+                        raise RuntimeError("the server context has no task group to run in")
+                    from .monitor import ResearchMonitor
+
+                    monitor = ResearchMonitor(self)
+                    await self._tasks.start(monitor.run)
+                    self._monitor = monitor
+        return self._monitor
+
+    @property
+    def started_monitor(self) -> ResearchMonitor | None:
+        """The research monitor if it runs already (nothing to stop otherwise)."""
+        return self._monitor
+
+    async def start_monitor_after(self, delay: float) -> None:
+        """Start the monitor (which re-attaches to running research) once start-up is over:
+        loading it brings the upstream client, which the first requests must not wait for."""
+        await anyio.sleep(delay)
+        await self.monitor()
+
+    def use_monitor(self, monitor: ResearchMonitor) -> None:
+        """Adopt a monitor already running (tests)."""
+        self._monitor = monitor
 
     def use_store(self, store: Store) -> None:
         """Adopt an already open store (tests, or a store shared by several servers)."""

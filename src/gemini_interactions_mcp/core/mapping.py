@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..state.records import Source, Usage
+from ..state.values import Source, Usage
 from ..upstream import wire
 from .results import Answer, FunctionCall, ToolActivity
 

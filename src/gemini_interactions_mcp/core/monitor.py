@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
@@ -22,13 +23,15 @@ from ..statuses import ABANDONED
 from ..upstream import errors as up
 from ..upstream.wire import Interaction, StreamEvent
 from . import mapping, research_progress
-from .context import ServerContext
+
+if TYPE_CHECKING:
+    # The context starts the monitor; the monitor only needs its type.
+    from .context import ServerContext
 
 __all__ = ["ResearchMonitor", "record_result"]
 
 logger = logging.getLogger(__name__)
 
-REATTACH_DELAY = 1.0
 SAVE_EVERY = 0.25
 POLL_INTERVAL = 2.0
 MAX_POLL_INTERVAL = 30.0
@@ -52,8 +55,6 @@ class ResearchMonitor:
         async with anyio.create_task_group() as tg:
             self._tg = tg
             task_status.started()
-            # Re-attaching opens the store; let the server answer its first requests first.
-            await anyio.sleep(REATTACH_DELAY)
             try:
                 await self.reattach()
             except Exception:

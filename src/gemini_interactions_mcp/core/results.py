@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..state.records import Source, Usage
+from ..state.values import Source, Usage
 
 # Result models are validated only when a tool first returns one, not at start-up.
 _LAZY = ConfigDict(defer_build=True)

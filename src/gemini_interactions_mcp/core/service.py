@@ -38,11 +38,8 @@ class GeminiService:
         self.call = call
         self.turns = TurnRunner(server, call)
 
-    @property
-    def research(self) -> ResearchService:
-        if self.server.monitor is None:
-            raise ToolError("Deep Research is not available in this server.")
-        return ResearchService(self.server, self.server.monitor, self.call)
+    async def _research(self) -> ResearchService:
+        return ResearchService(self.server, await self.server.monitor(), self.call)
 
     # -- conversations ---------------------------------------------------------------------
 
@@ -108,7 +105,7 @@ class GeminiService:
             raise ToolError(
                 "A research takes only a prompt as a follow-up; drop " + ", ".join(extras) + "."
             )
-        research = self.research
+        research = await self._research()
         state = record.research
         assert state is not None
         if request.prompt is None:
@@ -172,20 +169,20 @@ class GeminiService:
         agent = self.server.registry.resolve_agent(
             "deep-research-max" if request.max else "deep-research"
         )
-        return await self.research.start(request, agent)
+        return await (await self._research()).start(request, agent)
 
     async def research_status(
         self, research_id: str, *, wait_seconds: float, offset: int, max_chars: int | None
     ) -> Research:
-        return await self.research.status(
+        return await (await self._research()).status(
             research_id, wait_seconds=wait_seconds, offset=offset, max_chars=max_chars
         )
 
     async def research_cancel(self, research_id: str) -> Research:
-        return await self.research.cancel(research_id)
+        return await (await self._research()).cancel(research_id)
 
     async def research_report(self, research_id: str) -> str:
-        return await self.research.report_text(research_id)
+        return await (await self._research()).report_text(research_id)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -237,8 +234,8 @@ class GeminiService:
         state = record.research
         if state is None or not state.active:
             return []
-        if self.server.monitor is not None:
-            self.server.monitor.stop(record.id)
+        if self.server.started_monitor is not None:
+            self.server.started_monitor.stop(record.id)
         if not state.interaction_id:
             return []
         client = await self.server.client()

@@ -1,37 +1,17 @@
-"""Conversation and research state: typed records, the store contract and its backends.
+"""Conversation and research state: typed records (``records``), the store contract
+(``base``) and its backends (``memory``, ``sqlite``, ``redis``).
 
-Backends load when first named: the server imports this package at start-up and opens its
-one store later.
+Nothing here is imported at start-up but ``values``; backends load when a store is opened.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import (
-    DuplicateHandleError,
-    Store,
-    StoreConflictError,
-    StoreError,
-    mutate,
-    new_handle,
-)
-from .records import ACTIVE_RESEARCH_STATUSES, ConversationRecord
-
 if TYPE_CHECKING:
-    from pathlib import Path
+    from .base import Store
 
-__all__ = [
-    "ACTIVE_RESEARCH_STATUSES",
-    "ConversationRecord",
-    "DuplicateHandleError",
-    "Store",
-    "StoreConflictError",
-    "StoreError",
-    "mutate",
-    "new_handle",
-    "open_store",
-]
+__all__ = ["open_store"]
 
 
 def open_store(spec: str) -> Store:
@@ -49,6 +29,8 @@ def open_store(spec: str) -> Store:
         from .redis import RedisStore
 
         return RedisStore(spec)
+    from pathlib import Path
+
     from .sqlite import SqliteStore, default_state_path
 
     path: Path | str = spec or default_state_path()

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..statuses import RUNNING
+from .values import Source, Usage
 
 __all__ = [
     "ACTIVE_RESEARCH_STATUSES",
@@ -45,26 +46,6 @@ Kind = Literal["chat", "research"]
 
 # Built on first use, not at import: the server imports these types at start-up.
 _PART = ConfigDict(defer_build=True, extra="forbid")
-
-
-class Source(BaseModel):
-    """A cited web page."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    url: str
-    title: str | None = None
-
-
-class Usage(BaseModel):
-    """Token counts as upstream reported them."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    thought_tokens: int = 0
-    total_tokens: int = 0
 
 
 class InteractionConfig(BaseModel):
