@@ -22,6 +22,7 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20)
         if proc.poll() is not None:
             raise RuntimeError(f"process exited early with {proc.returncode}")
         try:
+            # fast-ok: one probe of a loopback port; the loop above has the real deadline.
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:

@@ -12,7 +12,7 @@ import logging
 from ..upstream import errors as up
 from .errors import ToolError
 
-__all__ = ["REJECTED_KEY", "describe", "for_operator"]
+__all__ = ["REJECTED_KEY", "describe", "for_operator", "turn_failed"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def describe(exc: BaseException) -> str:
             f"Gemini failed ({exc.status_code} {exc.code}: {exc.message}); try again in a moment."
         )
     if isinstance(exc, up.StreamError):
-        return stream_failed(exc)
+        return _stopped(f"{exc.code}: {exc.message}") + "."
     if isinstance(exc, up.APIConnectionError):
         return f"Could not reach Gemini ({type(exc).__name__}); try again in a moment."
     if isinstance(exc, up.GeminiError):
@@ -58,6 +58,13 @@ def describe(exc: BaseException) -> str:
     return f"Internal error ({type(exc).__name__}); the server log has details."
 
 
-def stream_failed(exc: up.StreamError) -> str:
-    """An error the interaction reported while it streamed."""
-    return f"Gemini stopped with an error ({exc.code}: {exc.message})."
+def turn_failed(reason: str) -> str:
+    """A conversation turn that failed upstream (which leaves the conversation as it was)."""
+    return (
+        _stopped(reason) + "; the conversation is as it was before this turn, so the prompt "
+        "can be sent again."
+    )
+
+
+def _stopped(reason: str) -> str:
+    return f"Gemini stopped with an error ({reason})"

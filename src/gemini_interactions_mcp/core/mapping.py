@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from ..state.values import Source, Usage
 from ..upstream import wire
@@ -26,11 +26,11 @@ def short(text: str, limit: int = _DETAIL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _texts(blocks: list[Any]) -> list[str]:
+def _texts(blocks: Sequence[wire.Content]) -> list[str]:
     return [b.text for b in blocks if isinstance(b, wire.TextContent) and b.text]
 
 
-def activity_of(step: Any) -> ToolActivity | None:
+def activity_of(step: wire.Step | None) -> ToolActivity | None:
     """A one-line description of a built-in tool step, or None for other steps."""
     if isinstance(step, wire.GoogleSearchCallStep):
         return ToolActivity(kind="google_search", detail=short("; ".join(step.arguments.queries)))
@@ -56,7 +56,7 @@ def activity_of(step: Any) -> ToolActivity | None:
     return None
 
 
-def sources_of(steps: list[Any]) -> list[Source]:
+def sources_of(steps: Sequence[wire.Step]) -> list[Source]:
     """Cited URLs, in order of first citation, without duplicates."""
     seen: dict[str, Source] = {}
     for step in steps:
@@ -125,7 +125,7 @@ class Narrator:
     def __init__(self) -> None:
         self.text = ""
 
-    def message(self, event: Any) -> tuple[str, str] | None:
+    def message(self, event: wire.StreamEvent) -> tuple[str, str] | None:
         """``(kind, message)`` for an event worth reporting; kind "text" may be throttled."""
         if isinstance(event, wire.StepStartEvent):
             step = event.step
@@ -145,7 +145,7 @@ class Narrator:
             return "state", f"error: {event.error.code}: {event.error.message}"
         return None
 
-    def _delta(self, delta: Any) -> tuple[str, str] | None:
+    def _delta(self, delta: wire.Delta | None) -> tuple[str, str] | None:
         if isinstance(delta, wire.TextDelta):
             self.text += delta.text
             return "text", f"writing ({len(self.text)} chars): …{short(self.text[-_TAIL_CHARS:])}"

@@ -30,6 +30,7 @@ from . import mapping
 from .call import Call
 from .context import ServerContext
 from .errors import ToolError
+from .failures import turn_failed
 from .inputs import parse_json_answer
 from .lease import Held, hold, hold_new
 from .paging import cut
@@ -185,7 +186,7 @@ class TurnRunner:
             with anyio.move_on_after(self.call.remaining()):
                 result = await client.create_stream(body, on_event=self._on_event)
         except up.StreamError as exc:
-            raise ToolError(_failed(f"{exc.code}: {exc.message}")) from None
+            raise ToolError(turn_failed(f"{exc.code}: {exc.message}")) from None
         if result is None:
             raise ToolError(
                 f"The answer took longer than the {self.server.settings.call_budget:g} s call "
@@ -209,7 +210,7 @@ class TurnRunner:
                 await self._finish(held, final, notes, pending)
             else:
                 await held.write(_abandon, release=True)
-            raise ToolError(_failed(f"{exc.code}: {exc.message}")) from None
+            raise ToolError(turn_failed(f"{exc.code}: {exc.message}")) from None
         except up.NotFoundError:
             await held.write(_abandon, release=True)
             raise ToolError(
@@ -225,7 +226,7 @@ class TurnRunner:
         answer = await self._finish(held, done, notes, pending)
         if done.status == Status.FAILED:
             reasons = "; ".join(f"{e.code}: {e.message}" for e in done.errors) or "no reason given"
-            raise ToolError(_failed(reasons))
+            raise ToolError(turn_failed(reasons))
         return answer
 
     async def _final_state(self, interaction_id: str) -> Interaction | None:
@@ -306,10 +307,3 @@ def _abandon(record: ConversationRecord) -> ConversationRecord:
     record.chain.status = Status.FAILED.value
     record.chain.pending = None
     return record
-
-
-def _failed(reason: str) -> str:
-    return (
-        f"Gemini stopped with an error ({reason}); the conversation is as it was before this "
-        "turn, so the prompt can be sent again."
-    )
