@@ -64,12 +64,8 @@ async def test_ask_sends_every_setting_in_the_upstream_shape(
         )
     (body,) = creates(emulator)
     assert body["model"] == "gemini-3-flash-preview"
-    # Created in the background (the id comes back at once), then followed as a stream.
-    assert body["background"] is True and "stream" not in body
-    follows = [
-        r for r in emulator.requests if r.method == "GET" and r.query.get("stream") == "true"
-    ]
-    assert follows
+    # One streaming create, run in the background so that a broken stream loses nothing.
+    assert body["background"] is True and body["stream"] is True
     assert body["system_instruction"] == "be exact"
     assert body["generation_config"] == {
         "thinking_level": "low",
@@ -100,6 +96,41 @@ async def test_ask_sends_every_setting_in_the_upstream_shape(
     assert video == {"type": "video", "uri": "gs://bucket/clip.mp4", "mime_type": "video/mp4"}
     assert document["type"] == "document" and document["mime_type"] == "application/pdf"
     assert base64.b64decode(document["data"]) == b"%PDF-1.4 fake"
+
+
+async def test_a_turn_that_does_not_break_is_one_upstream_request(
+    make_settings: Any, emulator: Emulator
+) -> None:
+    async with connect(make_settings()) as client:
+        first = ok(
+            await client.call_tool(
+                "gemini_ask",
+                {"prompt": "one [[chars 400]] [[search x]]", "tools": ["google_search"]},
+            )
+        )
+        assert len(emulator.requests) == 1
+        calls = ok(
+            await client.call_tool(
+                "gemini_continue",
+                {"conversation_id": first["conversation_id"], "prompt": "two [[chars 300]]"},
+            )
+        )
+        assert len(emulator.requests) == 2
+    assert calls["text"].startswith("turn 2: two") and len(calls["text"]) == 300
+    assert first["sources"] and first["usage"]["total_tokens"] > 0
+
+
+async def test_a_broken_stream_is_resumed_from_its_last_event(
+    make_settings: Any, emulator: Emulator
+) -> None:
+    async with connect(make_settings()) as client:
+        broken = ok(
+            await client.call_tool("gemini_ask", {"prompt": "cut [[chars 300]] [[drop 5]]"})
+        )
+        whole = ok(await client.call_tool("gemini_ask", {"prompt": "cut [[chars 300]]"}))
+    assert broken["status"] == "completed" and broken["text"] == whole["text"]
+    (resume,) = [r for r in emulator.requests if r.method == "GET"]
+    assert resume.query.get("stream") == "true" and resume.query.get("last_event_id")
 
 
 async def test_continue_chains_on_the_latest_interaction(

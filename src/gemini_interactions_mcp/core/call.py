@@ -21,9 +21,14 @@ class Call:
     local_files: bool = False
     started: float = field(default_factory=anyio.current_time)
 
+    @property
+    def deadline(self) -> float:
+        """When the call's budget runs out (on anyio's clock)."""
+        return self.started + self.budget
+
     def remaining(self) -> float:
         """Seconds left of this call's budget."""
-        return max(0.0, self.started + self.budget - anyio.current_time())
+        return max(0.0, self.deadline - anyio.current_time())
 
     def elapsed(self) -> float:
         return anyio.current_time() - self.started

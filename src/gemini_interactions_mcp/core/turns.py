@@ -3,11 +3,13 @@
 The record keeps the chain's head and the interaction config upstream does not carry over, so
 every turn re-sends it. A turn holds the conversation (``lease``), so two turns never fork it.
 
-A stored turn is created upstream in the background (the create returns the interaction id at
-once), recorded as pending before anything else, then followed as a stream. If the call's
-budget runs out, the caller goes away or the connection fails, the turn keeps running upstream
-and a later collect finds it: paid work is never dropped. A turn that fails upstream leaves the
-conversation as it was, so the prompt can be sent again.
+A stored turn is one request when nothing breaks: a streaming create that also runs in the
+background. Its first event names the interaction, which is recorded as pending before the
+stream is read any further; the answer is assembled from the events. If the call's budget runs
+out, the caller goes away or the connection fails, the turn keeps running upstream and a later
+collect finds it (a broken stream is first resumed from its last event): paid work is never
+dropped. A turn that fails upstream leaves the conversation as it was, so the prompt can be
+sent again.
 
 The same runner serves a research's follow-up questions: they are turns of the research's own
 chain, run by its agent, and never touch the research's report.
@@ -16,7 +18,7 @@ chain, run by its agent, and never touch the research's report.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +27,14 @@ import anyio
 from ..state.records import ConversationRecord, InteractionConfig, PendingTurn
 from ..statuses import ABANDONED, SETTLED
 from ..upstream import errors as up
-from ..upstream.wire import Interaction, Status, StreamEvent
+from ..upstream.wire import (
+    Interaction,
+    InteractionCompletedEvent,
+    InteractionCreatedEvent,
+    InteractionStatusUpdateEvent,
+    Status,
+    StreamEvent,
+)
 from . import mapping
 from .call import Call
 from .context import ServerContext
@@ -157,26 +166,41 @@ class TurnRunner:
 
     async def _run(self, held: Held, turn: Turn) -> Answer:
         body = self._body(held.record, turn)
+        if not held.record.chain.stored_upstream:
+            return await self._run_unstored(held, {**body, "store": False}, turn)
         client = await self.server.client()
+        pending: PendingTurn | None = None
+        # Until the turn is recorded as pending, nothing may stop the stream (not the budget,
+        # not the caller going away): the turn runs upstream from the first byte, and without
+        # its id it could never be collected. The HTTP timeouts bound that wait.
+        scope = anyio.CancelScope(shield=True)
+
+        async def on_event(event: StreamEvent) -> None:
+            nonlocal pending
+            if pending is None:
+                interaction_id = _interaction_id(event)
+                if interaction_id:
+                    pending = turn.pending(interaction_id)
+                    await held.write(_pending(pending))
+                    scope.shield = False
+                    scope.deadline = self.call.deadline
+            await self._on_event(event)
+
+        # One request: the create streams the answer, and runs on upstream in the background
+        # if the stream breaks (the client resumes it by last_event_id).
+        body = {**body, "background": True}
         try:
-            if not held.record.chain.stored_upstream:
-                return await self._run_unstored(held, {**body, "store": False}, turn)
-            created = await client.create({**body, "background": True})
+            return await self._follow(
+                held,
+                lambda: client.create_stream(body, on_event=on_event),
+                scope,
+                lambda: pending,
+                turn.notes,
+            )
         except up.ModelNotFoundError:
             raise ToolError(
                 f"Model {turn.model!r} is not available at Gemini. {self.server.registry.choices()}"
             ) from None
-        pending = turn.pending(created.id)
-
-        def record_pending(current: ConversationRecord) -> ConversationRecord:
-            current.chain.status = "in_progress"
-            current.chain.pending = pending
-            return current
-
-        # Recorded before anything else can go wrong: from here the turn is always collectable.
-        with anyio.CancelScope(shield=True):
-            await held.write(record_pending)
-        return await self._await(held, pending, turn.notes)
 
     async def _run_unstored(self, held: Held, body: dict[str, Any], turn: Turn) -> Answer:
         """store=false: nothing upstream to come back to, so the answer is streamed in full."""
@@ -196,31 +220,62 @@ class TurnRunner:
         return await self._finish(held, result, turn.notes, turn.pending(result.id))
 
     async def _await(self, held: Held, pending: PendingTurn, notes: list[str]) -> Answer:
-        """Follow a turn running upstream until it ends or the call's budget runs out."""
+        """Follow a turn already running upstream until it ends or the budget runs out."""
         client = await self.server.client()
-        interaction_id = pending.interaction_id
+        return await self._follow(
+            held,
+            lambda: client.follow(pending.interaction_id, on_event=self._on_event),
+            anyio.CancelScope(deadline=self.call.deadline),
+            lambda: pending,
+            notes,
+        )
+
+    async def _follow(
+        self,
+        held: Held,
+        stream: Callable[[], Awaitable[Interaction]],
+        scope: anyio.CancelScope,
+        pending_of: Callable[[], PendingTurn | None],
+        notes: list[str],
+    ) -> Answer:
+        """Read a turn's stream until it ends or `scope` gives up, and record the outcome."""
         done: Interaction | None = None
         try:
-            with anyio.move_on_after(self.call.remaining()):
-                done = await client.follow(interaction_id, on_event=self._on_event)
+            with scope:
+                done = await stream()
         except up.StreamError as exc:
             # The turn failed upstream: record its final state, then say so.
-            final = await self._final_state(interaction_id)
-            if final is not None and not final.is_running:
+            pending = pending_of()
+            final = await self._final_state(pending.interaction_id) if pending else None
+            if pending is not None and final is not None and not final.is_running:
                 await self._finish(held, final, notes, pending)
             else:
                 await held.write(_abandon, release=True)
             raise ToolError(turn_failed(f"{exc.code}: {exc.message}")) from None
         except up.NotFoundError:
+            if pending_of() is None:
+                raise  # the create itself was refused (an unknown model, a lost chain)
             await held.write(_abandon, release=True)
             raise ToolError(
                 "Gemini no longer has this answer (deleted or expired); the conversation is as "
                 "it was before this turn, so send the prompt again."
             ) from None
-        except (up.APIConnectionError, up.StreamInterruptedError, up.ServerError):
+        except (up.APIConnectionError, up.StreamInterruptedError, up.ServerError) as exc:
+            pending = pending_of()
+            if pending is None and not isinstance(exc, up.StreamInterruptedError):
+                raise  # the create failed before its answer began: described as it is
+            if pending is None:
+                raise ToolError(
+                    "The connection to Gemini broke before the turn was confirmed, so it may not "
+                    "have started; send the prompt again in a moment."
+                ) from None
             return self._still_running(
                 held.record, pending, [*notes, "The connection to Gemini dropped."]
             )
+        pending = pending_of()
+        if pending is None:
+            # Only a stream that produced no event at all ends like this.
+            raise ToolError("Gemini answered without starting the turn; send the prompt again.")
         if done is None or done.status not in SETTLED:
             return self._still_running(held.record, pending, notes)
         answer = await self._finish(held, done, notes, pending)
@@ -300,6 +355,24 @@ class TurnRunner:
                 "collect the answer.",
             ],
         )
+
+
+def _interaction_id(event: StreamEvent) -> str | None:
+    """The interaction id an event names (the first event of a stream carries it)."""
+    if isinstance(event, InteractionCreatedEvent | InteractionCompletedEvent):
+        return event.interaction.id or None
+    if isinstance(event, InteractionStatusUpdateEvent):
+        return event.interaction_id or None
+    return None
+
+
+def _pending(pending: PendingTurn) -> Callable[[ConversationRecord], ConversationRecord]:
+    def record(current: ConversationRecord) -> ConversationRecord:
+        current.chain.status = "in_progress"
+        current.chain.pending = pending
+        return current
+
+    return record
 
 
 def _abandon(record: ConversationRecord) -> ConversationRecord:
