@@ -7,7 +7,7 @@ import shlex
 import tomllib
 from pathlib import Path
 
-from gemini_interactions_mcp.cli import parser
+from gemini_interactions_mcp.cli import serve_parser
 from gemini_interactions_mcp.settings import Settings, load_settings
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
@@ -75,5 +75,5 @@ def test_every_setting_is_in_the_readme_environment_table() -> None:
 
 
 def test_cli_flags_are_documented() -> None:
-    serve = parser().parse_args(["serve", "--transport", "http", "--port", "9", "--emulator"])
+    serve = serve_parser().parse_args(["--transport", "http", "--port", "9", "--emulator"])
     assert serve.transport == "http" and serve.port == 9 and serve.emulator is True
