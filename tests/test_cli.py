@@ -57,3 +57,40 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["--version"])
     assert exited.value.code == 0
     assert "gemini-interactions-mcp" in capsys.readouterr().out
+
+
+def test_help_without_a_command_is_the_serve_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    top = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "-h"])
+    assert capsys.readouterr().out == top
+    assert "--transport" in top and "GEMINI_MCP_CALL_BUDGET" in top
+
+
+def test_the_environment_help_names_list_settings_as_json() -> None:
+    text = " ".join(cli.environment_help().split())
+    assert "GEMINI_MCP_ALLOWED_HOSTS Extra Host header values" in text
+    assert "as a JSON list" in text
+    assert "GEMINI_API_KEY / GOOGLE_API_KEY" in text
+
+
+def test_emulator_and_demo_have_their_own_options() -> None:
+    emulator = cli.emulator_parser().parse_args([])
+    assert (emulator.host, emulator.port, emulator.research_seconds) == ("127.0.0.1", 8765, None)
+    demo = cli.demo_parser().parse_args(["--emulator", "--state", "memory"])
+    assert demo.emulator is True and demo.state == "memory"
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000/mcp"),
+        ("localhost", "http://localhost:8000/mcp"),
+        ("::1", "http://[::1]:8000/mcp"),
+    ],
+)
+def test_the_http_url_is_one_a_client_can_use(host: str, url: str) -> None:
+    assert cli.http_url(host, 8000) == url

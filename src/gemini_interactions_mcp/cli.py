@@ -1,6 +1,8 @@
-"""Command line: ``gemini-interactions-mcp [serve|emulator|demo] ...``.
+"""Command line: ``gemini-interactions-mcp [serve] [options]``, ``... emulator``, ``... demo``.
 
-The only place that reads settings and picks a transport.
+The only place that reads settings and picks a transport. ``serve`` is the default command,
+so its options are the top-level options, and ``--help`` lists them with their defaults and
+the environment variables (read from the Settings model, so the help cannot drift from it).
 """
 
 from __future__ import annotations
@@ -8,83 +10,205 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 
+PROG = "gemini-interactions-mcp"
 COMMANDS = ("serve", "emulator", "demo")
+# Where the SDK serves streamable HTTP (MCPServer.run's streamable_http_path default).
+HTTP_PATH = "/mcp"
 NO_KEY = (
     "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or pass --emulator to try the "
     "server on the built-in offline emulator."
 )
+CONFIG_ENV = "GEMINI_MCP_CONFIG"
+DEFAULT_STATE_TEXT = "state.sqlite3 in the user data directory"
+# Settings fields whose model gives no description (settings.py is the better home for these).
+_FIELD_HELP = {
+    "transport": "Transport: stdio (what desktop clients spawn) or http (streamable HTTP)",
+    "host": "HTTP bind address",
+    "port": "HTTP port",
+    "progress_interval": "Seconds between progress notifications while Gemini is silent",
+    "max_text_chars": "Answers longer than this are paged",
+    "retention_days": "Conversations older than this many days are expired",
+    "max_attachment_bytes": "Size limit of one attachment",
+    "verbose": "Debug logging on stderr when above 0",
+}
+_COMMANDS_HELP = """\
+commands:
+  serve       run the MCP server (the default; takes the options above)
+  emulator    run the offline Interactions API emulator on a port (see: emulator --help)
+  demo        a scripted MCP session against the server (offline without a key)"""
 
 
-def parser() -> argparse.ArgumentParser:
+def serve_parser() -> argparse.ArgumentParser:
+    """The default command's parser; its help is the top-level help."""
     p = argparse.ArgumentParser(
-        prog="gemini-interactions-mcp",
-        description="MCP server for the Gemini Interactions API.",
+        prog=PROG,
+        usage=(
+            "%(prog)s [serve] [options]\n"
+            "       %(prog)s emulator [options]\n"
+            "       %(prog)s demo [options]"
+        ),
+        description=(
+            "MCP server for the Gemini Interactions API. Without a command it serves MCP: over\n"
+            "stdio (what desktop clients spawn), or over streamable HTTP with --transport http."
+        ),
+        epilog=_COMMANDS_HELP + "\n\n" + environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = p.add_subparsers(dest="command")
-
-    serve = sub.add_parser("serve", help="run the MCP server (the default)")
-    serve.add_argument("--transport", choices=["stdio", "http"])
-    serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="HTTP port (default 8000)")
-    serve.add_argument(
+    p.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        help=f"stdio, or http for streamable HTTP at http://HOST:PORT{HTTP_PATH} "
+        f"(default: {_default('transport')})",
+    )
+    p.add_argument("--host", help=f"HTTP bind address (default: {_default('host')})")
+    p.add_argument("--port", type=int, help=f"HTTP port (default: {_default('port')})")
+    p.add_argument(
         "--allow-remote",
         action="store_true",
         default=None,
-        help="allow HTTP on a non-loopback address",
+        help="allow HTTP on a non-loopback address, for running behind a proxy that "
+        f"authenticates callers (default: {_default('allow_remote')})",
     )
-    _common(serve)
+    _common(p)
+    return p
 
-    emu = sub.add_parser("emulator", help="run the offline Interactions API emulator")
-    emu.add_argument("--host", default="127.0.0.1")
-    emu.add_argument("--port", type=int, default=8765)
-    emu.add_argument(
+
+def demo_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=f"{PROG} demo",
+        description=(
+            "A scripted MCP session against the server, printed to stdout. It runs on the "
+            "built-in emulator unless GEMINI_API_KEY is set."
+        ),
+    )
+    _common(p)
+    return p
+
+
+def emulator_parser() -> argparse.ArgumentParser:
+    from .emulator.config import DEFAULT_RESEARCH_SECONDS
+
+    p = argparse.ArgumentParser(
+        prog=f"{PROG} emulator",
+        description=(
+            "Serve an offline imitation of the Interactions API, with a deterministic scripted "
+            "model. Point the server at it with --base-url http://HOST:PORT."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: %(default)s)")
+    p.add_argument(
         "--research-seconds",
         type=float,
         default=None,
-        help="how long an emulated Deep Research run takes",
+        help=f"how long an emulated Deep Research run takes (default: {DEFAULT_RESEARCH_SECONDS})",
     )
-    emu.add_argument("--api-key", default=None, help="accept only this key (default: any)")
-    emu.add_argument("-v", "--verbose", action="count", default=0)
-
-    demo = sub.add_parser("demo", help="a scripted MCP session against the server")
-    _common(demo)
+    p.add_argument(
+        "--api-key", default=None, help="accept only this key (default: any non-empty key)"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="debug logging (default: info)"
+    )
     return p
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--state", help="SQLite state file, or 'memory'")
-    p.add_argument("--base-url", help="Interactions API base URL")
+    p.add_argument(
+        "--state",
+        help=f"SQLite state file, 'memory', or a redis:// URL (default: {DEFAULT_STATE_TEXT})",
+    )
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"Interactions API base URL (default: {_default('base_url')})",
+    )
     p.add_argument(
         "--emulator",
         action="store_true",
         default=None,
-        help="use the built-in emulator (no API key needed)",
+        help="use the built-in offline emulator; no API key needed "
+        f"(default: {_default('emulator')})",
     )
-    p.add_argument("--config", type=Path, help="TOML settings file")
-    p.add_argument("-v", "--verbose", action="count", default=None)
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=f"TOML settings file (default: ${CONFIG_ENV}, else none)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=None,
+        help="debug logging on stderr (default: warnings and errors only)",
+    )
+
+
+def _default(name: str) -> str:
+    from .settings import Settings
+
+    return _show(Settings.model_fields[name].get_default(call_default_factory=True))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def environment_help() -> str:
+    """The environment variables, one per Settings field, with their defaults."""
+    from .settings import Settings
+
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    rows: list[tuple[str, str]] = []
+    for name, field in Settings.model_fields.items():
+        if name == "api_key":
+            aliases = getattr(field.validation_alias, "choices", [])
+            variable = " / ".join(str(alias) for alias in aliases)
+            rows.append((variable, "Gemini API key (required unless --emulator)"))
+            rows.append((CONFIG_ENV, "TOML settings file, as --config"))
+            continue
+        text = (field.description or _FIELD_HELP.get(name, "")).rstrip(".")
+        default = field.get_default(call_default_factory=True)
+        if name == "state":
+            text = "SQLite state file, 'memory', or a redis:// URL"
+            default = DEFAULT_STATE_TEXT
+        if isinstance(default, list):
+            text += ", as a JSON list"
+        elif default not in (None, ""):
+            text += f" (default: {_show(default)})"
+        rows.append((f"{prefix}{name.upper()}", text))
+    width = max(len(variable) for variable, _ in rows) + 2
+    lines = ["environment (a flag wins over the environment, which wins over --config):"]
+    for variable, text in rows:
+        wrapped = textwrap.wrap(text, width=max(40, 94 - width)) or [""]
+        lines.append(f"  {variable.ljust(width)}{wrapped[0]}")
+        lines.extend(" " * (width + 2) + rest for rest in wrapped[1:])
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version")):
-        args.insert(0, "serve")
-    ns = parser().parse_args(args)
-    if ns.command == "emulator":
-        _run_emulator(ns)
+    command = args.pop(0) if args and args[0] in COMMANDS else "serve"
+    if command == "emulator":
+        _run_emulator(emulator_parser().parse_args(args))
         return
+    ns = (demo_parser() if command == "demo" else serve_parser()).parse_args(args)
     settings = _settings(ns)
     logging.basicConfig(
         level=logging.DEBUG if settings.verbose else logging.WARNING,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if ns.command == "demo":
+    if command == "demo":
         from .demo import run_demo
 
         run_demo(settings)
@@ -95,21 +219,24 @@ def main(argv: list[str] | None = None) -> None:
 def _settings(ns: argparse.Namespace) -> Any:
     from .settings import load_settings
 
-    flags = {
-        key: value
-        for key, value in vars(ns).items()
-        if value is not None and key not in ("command", "config")
-    }
+    flags = {key: value for key, value in vars(ns).items() if value is not None and key != "config"}
     config = ns.config
     if config is None:
         import os
 
-        env_config = os.environ.get("GEMINI_MCP_CONFIG")
+        env_config = os.environ.get(CONFIG_ENV)
         config = Path(env_config) if env_config else None
     try:
         return load_settings(flags, config)
     except ValueError as exc:
         _fail(f"Invalid configuration: {exc}")
+
+
+def http_url(host: str, port: int) -> str:
+    """The URL a client uses to reach streamable HTTP served on host:port."""
+    if ":" in host:  # an IPv6 address needs brackets in a URL
+        host = f"[{host}]"
+    return f"http://{host}:{port}{HTTP_PATH}"
 
 
 def _serve(settings: Any) -> None:
@@ -135,10 +262,14 @@ def _serve(settings: Any) -> None:
         security = TransportSecuritySettings(
             enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
         )
+    # stderr, never stdout: one line that tells a person where to point a client.
+    sys.stderr.write(f"{PROG}: streamable HTTP on {http_url(settings.host, settings.port)}\n")
+    sys.stderr.flush()
     server.run(
         "streamable-http",
         host=settings.host,
         port=settings.port,
+        streamable_http_path=HTTP_PATH,
         transport_security=security,
     )
 
