@@ -137,7 +137,7 @@ def test_the_sdist_holds_what_a_build_needs(dists: tuple[Path, Path]) -> None:
     with tarfile.open(sdist) as tar:
         top = f"gemini_interactions_mcp-{__version__}/"
         names = {name.removeprefix(top) for name in tar.getnames()}
-    for needed in ("pyproject.toml", "README.md", "LICENSE", "config/models.toml", "PKG-INFO"):
+    for needed in ("pyproject.toml", "README.md", "LICENSE", "PKG-INFO"):
         assert needed in names, needed
     sources = {
         path.relative_to(ROOT).as_posix()
@@ -157,7 +157,7 @@ def test_the_wheel_carries_the_package_data_entry_point_and_metadata(
         names = set(zf.namelist())
         entry_points = zf.read(f"{info}/entry_points.txt").decode()
         metadata = HeaderParser().parsestr(zf.read(f"{info}/METADATA").decode())
-    for needed in ("models.toml", "py.typed", "__main__.py", "cli.py"):
+    for needed in ("core/models.toml", "py.typed", "__main__.py", "cli.py"):
         assert f"gemini_interactions_mcp/{needed}" in names, needed
     assert f"{info}/licenses/LICENSE" in names
     assert f"{SCRIPT} = gemini_interactions_mcp.cli:main" in entry_points
@@ -273,8 +273,9 @@ def test_the_installed_wheel_runs_its_console_script_and_serves_stdio(
         [
             str(bindir / "python"),
             "-c",
-            "import importlib.resources as r, gemini_interactions_mcp as m; "
-            "print(m.__file__); print(r.files(m).joinpath('models.toml').is_file())",
+            "import gemini_interactions_mcp as m; "
+            "from gemini_interactions_mcp.core.registry import ModelRegistry; "
+            "print(m.__file__); print(bool(ModelRegistry.load().current))",
         ],
         capture_output=True,
         text=True,

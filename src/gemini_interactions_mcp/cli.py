@@ -26,17 +26,6 @@ NO_KEY = (
 )
 CONFIG_ENV = "GEMINI_MCP_CONFIG"
 DEFAULT_STATE_TEXT = "state.sqlite3 in the user data directory"
-# Settings fields whose model gives no description (settings.py is the better home for these).
-_FIELD_HELP = {
-    "transport": "Transport: stdio (what desktop clients spawn) or http (streamable HTTP)",
-    "host": "HTTP bind address",
-    "port": "HTTP port",
-    "progress_interval": "Seconds between progress notifications while Gemini is silent",
-    "max_text_chars": "Answers longer than this are paged",
-    "retention_days": "Conversations older than this many days are expired",
-    "max_attachment_bytes": "Size limit of one attachment",
-    "verbose": "Debug logging on stderr when above 0",
-}
 _COMMANDS_HELP = """\
 commands:
   serve       run the MCP server (the default; takes the options above)
@@ -176,7 +165,7 @@ def environment_help() -> str:
             rows.append((variable, "Gemini API key (required unless --emulator)"))
             rows.append((CONFIG_ENV, "TOML settings file, as --config"))
             continue
-        text = (field.description or _FIELD_HELP.get(name, "")).rstrip(".")
+        text = (field.description or "").rstrip(".")
         default = field.get_default(call_default_factory=True)
         if name == "state":
             text = "SQLite state file, 'memory', or a redis:// URL"

@@ -47,9 +47,12 @@ class Settings(BaseSettings):
         default="",
         description="State store: a SQLite file path, 'memory', a redis:// URL, or '' (default).",
     )
-    transport: Literal["stdio", "http"] = "stdio"
-    host: str = "127.0.0.1"
-    port: int = Field(default=DEFAULT_HTTP_PORT, ge=0, le=65535)
+    transport: Literal["stdio", "http"] = Field(
+        default="stdio",
+        description="Transport: stdio (what desktop clients spawn) or http (streamable HTTP).",
+    )
+    host: str = Field(default="127.0.0.1", description="HTTP bind address.")
+    port: int = Field(default=DEFAULT_HTTP_PORT, ge=0, le=65535, description="HTTP port.")
     allow_remote: bool = Field(
         default=False,
         description="Allow binding streamable HTTP to a non-loopback address.",
@@ -63,19 +66,31 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a tool call may block before it returns status in_progress.",
     )
-    progress_interval: float = Field(default=DEFAULT_PROGRESS_INTERVAL, gt=0)
-    max_text_chars: int = Field(default=DEFAULT_MAX_TEXT_CHARS, ge=1000)
-    retention_days: float = Field(default=DEFAULT_RETENTION_DAYS, gt=0)
+    progress_interval: float = Field(
+        default=DEFAULT_PROGRESS_INTERVAL,
+        gt=0,
+        description="Seconds between progress notifications while Gemini is silent.",
+    )
+    max_text_chars: int = Field(
+        default=DEFAULT_MAX_TEXT_CHARS, ge=1000, description="Answers longer than this are paged."
+    )
+    retention_days: float = Field(
+        default=DEFAULT_RETENTION_DAYS,
+        gt=0,
+        description="Conversations older than this many days are expired.",
+    )
     attachment_dirs: list[Path] = Field(
         default_factory=list,
         description="Directories local file attachments may come from (none by default).",
     )
-    max_attachment_bytes: int = Field(default=DEFAULT_MAX_ATTACHMENT_BYTES, ge=1)
+    max_attachment_bytes: int = Field(
+        default=DEFAULT_MAX_ATTACHMENT_BYTES, ge=1, description="Size limit of one attachment."
+    )
     models_file: Path | None = Field(
         default=None, description="A models.toml that extends or overrides the bundled one."
     )
     default_model: str | None = Field(default=None, description="Model used when none is given.")
-    verbose: int = Field(default=0, ge=0)
+    verbose: int = Field(default=0, ge=0, description="Debug logging on stderr when above 0.")
 
     @field_validator("api_key", mode="before")
     @classmethod

@@ -137,8 +137,8 @@ class RedisStore:
             from redis.asyncio import Redis
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise StoreError(
-                "the Redis store needs the redis package: "
-                "pip install 'gemini-interactions-mcp[redis]'"
+                "the Redis store needs the redis package: install the server with its redis "
+                "extra (from a checkout: pip install '.[redis]')"
             ) from exc
         client = Redis.from_url(self.url, decode_responses=True)
         try:
