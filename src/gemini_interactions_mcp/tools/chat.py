@@ -61,10 +61,7 @@ _LIST = ToolAnnotations(destructive_hint=True)
 
 @TOOLS.tool(
     Answer,
-    description=(
-        "Ask Gemini, starting a conversation kept server-side (its conversation_id goes to "
-        "gemini_continue)."
-    ),
+    description="Ask Gemini, starting a server-side conversation (go on with gemini_continue).",
     annotations=_OPEN,
 )
 async def gemini_ask(

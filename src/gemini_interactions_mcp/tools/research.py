@@ -61,15 +61,14 @@ async def deep_research_start(
 @TOOLS.tool(
     Research,
     description=(
-        "Deep Research status and progress; when done, the report (paged by offset). "
-        "wait_seconds waits for news."
+        "Deep Research status, progress, plan to confirm, report when done (paged by offset)."
     ),
     annotations=_STATUS,
 )
 async def deep_research_status(
     ctx: Ctx,
     research_id: Annotated[str, Field(min_length=1)],
-    wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 0,
+    wait_seconds: Annotated[float, Field(ge=0, le=3600, description="Wait for news")] = 0,
     offset: Annotated[int, Field(ge=0)] = 0,
     max_chars: Annotated[int | None, Field(ge=0, le=1_000_000)] = None,
 ) -> CallToolResult:

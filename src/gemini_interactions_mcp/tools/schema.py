@@ -32,8 +32,9 @@ def compact(node: Any) -> Any:
             continue
         if key == "default" and value is None:
             continue
-        if key == "additionalProperties" and value is False:
-            # Extra keys are still refused by the server-side models, with a clear message.
+        if key == "additionalProperties" and isinstance(value, bool):
+            # True is JSON Schema's default; with False, extra keys are still refused by the
+            # server-side models, with a clear message.
             continue
         if key in _NAME_MAPS and isinstance(value, dict):
             out[key] = {name: compact(sub) for name, sub in value.items()}
