@@ -6,11 +6,10 @@ import socket
 from typing import Any
 
 import pytest
-from mcp import MCPError
 
 from gemini_interactions_mcp.emulator import Emulator, EmulatorConfig
 
-from .helpers import connect, error, ok
+from .helpers import MODES, connect, error, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -37,11 +36,16 @@ async def test_upstream_statuses_become_sentences_saying_what_to_do(
 
 
 @pytest.mark.parametrize("emulator_config", [EmulatorConfig(api_key="the-right-key")])
-async def test_a_rejected_api_key_is_a_protocol_error_for_the_operator(make_settings: Any) -> None:
-    async with connect(make_settings(api_key="a-wrong-key")) as client:
-        with pytest.raises(MCPError, match="GEMINI_API_KEY") as caught:
-            await client.call_tool("gemini_ask", {"prompt": "hi"})
-    assert "a-wrong-key" not in str(caught.value)
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_rejected_api_key_is_a_tool_error_telling_whom_to_ask(
+    make_settings: Any, mode: str
+) -> None:
+    async with connect(make_settings(api_key="a-wrong-key"), mode=mode) as client:
+        message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
+        research = error(await client.call_tool("deep_research_start", {"query": "q"}))
+    assert "rejected the server's API key" in message and "GEMINI_API_KEY" in message
+    assert research == message
+    assert "a-wrong-key" not in message
 
 
 async def test_an_unreachable_upstream_says_so(make_settings: Any) -> None:
@@ -50,4 +54,14 @@ async def test_an_unreachable_upstream_says_so(make_settings: Any) -> None:
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
     async with connect(make_settings(base_url=closed)) as client:
         message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
-    assert "Could not reach Gemini" in message
+    assert message.startswith(
+        f"Could not reach Gemini at {closed}: nothing accepted the connection"
+    )
+    assert "--base-url" in message
+
+
+async def test_a_base_url_whose_host_does_not_resolve_says_so(make_settings: Any) -> None:
+    wrong = "http://gemini-upstream.invalid"
+    async with connect(make_settings(base_url=wrong)) as client:
+        message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
+    assert message.startswith(f"Could not reach Gemini at {wrong}: its host name does not resolve.")

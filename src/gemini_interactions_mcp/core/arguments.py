@@ -5,9 +5,9 @@ Descriptions stay short on purpose: every schema here is read by a model and cos
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 __all__ = [
     "Attachment",
@@ -16,6 +16,7 @@ __all__ = [
     "FunctionDeclaration",
     "FunctionResult",
     "McpServerSpec",
+    "Text",
     "ThinkingLevel",
 ]
 
@@ -23,6 +24,16 @@ BuiltinToolName = Literal[
     "google_search", "code_execution", "url_context", "file_search", "mcp_server"
 ]
 ThinkingLevel = Literal["minimal", "low", "medium", "high"]
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is only whitespace; write some text")
+    return text
+
+
+#: Text a person or a model wrote: refused when empty or only whitespace.
+Text = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
 
 
 class BuiltinTool(BaseModel):
@@ -65,7 +76,7 @@ class FunctionResult(BaseModel):
 
     call_id: str = Field(min_length=1)
     result: Any
-    is_error: bool = False
+    is_error: StrictBool = False
 
 
 class McpServerSpec(BaseModel):

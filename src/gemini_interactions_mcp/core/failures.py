@@ -1,8 +1,8 @@
 """Every failure as the one sentence a caller sees (upstream errors included).
 
 What the calling model can act on (a bad argument, an unknown handle, a rate limit, an upstream
-failure) is a sentence saying what to do next. What only the operator can fix (a rejected API
-key) is marked as such, so the layer above can make it a protocol error.
+failure) is a sentence saying what to do next; what only the operator can fix (a rejected API
+key) says so, so that the model can tell the person it works for.
 """
 
 from __future__ import annotations
@@ -12,20 +12,18 @@ import logging
 from ..upstream import errors as up
 from .errors import ToolError
 
-__all__ = ["REJECTED_KEY", "describe", "for_operator", "turn_failed"]
+__all__ = ["REJECTED_KEY", "describe", "turn_failed"]
 
 logger = logging.getLogger(__name__)
 
-REJECTED_KEY = "Gemini rejected the API key; the server operator must set a valid GEMINI_API_KEY."
+REJECTED_KEY = (
+    "Gemini rejected the server's API key, so nothing was done. Ask the person running this "
+    "server to set a valid GEMINI_API_KEY (https://aistudio.google.com/apikey) and restart it."
+)
 
 
-def for_operator(exc: BaseException) -> bool:
-    """True when only the server's operator can fix this failure."""
-    return isinstance(exc, up.AuthenticationError)
-
-
-def describe(exc: BaseException) -> str:
-    """The sentence a caller sees for an exception."""
+def describe(exc: BaseException, *, upstream: str = "") -> str:
+    """The sentence a caller sees for an exception (`upstream`: the base URL in use)."""
     if isinstance(exc, ToolError):
         return str(exc)
     if isinstance(exc, up.AuthenticationError):
@@ -51,11 +49,30 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, up.StreamError):
         return _stopped(f"{exc.code}: {exc.message}") + "."
     if isinstance(exc, up.APIConnectionError):
-        return f"Could not reach Gemini ({type(exc).__name__}); try again in a moment."
+        return _unreachable(exc, upstream)
     if isinstance(exc, up.GeminiError):
         return f"Gemini request failed: {exc}"
     logger.exception("unexpected error in a tool", exc_info=exc)
     return f"Internal error ({type(exc).__name__}); the server log has details."
+
+
+def _unreachable(exc: up.APIConnectionError, upstream: str) -> str:
+    where = f" at {upstream}" if upstream else ""
+    if exc.request_sent:
+        return (
+            f"The connection to Gemini{where} failed ({type(exc).__name__}); try again in a moment."
+        )
+    detail = exc.message.lower()
+    if "name or service not known" in detail or "nodename" in detail or "getaddrinfo" in detail:
+        problem = "its host name does not resolve"
+    elif "refused" in detail or "all connection attempts failed" in detail:
+        problem = "nothing accepted the connection there"
+    else:
+        problem = "no connection could be made"
+    return (
+        f"Could not reach Gemini{where}: {problem}. If that address is wrong, the server's "
+        "operator must fix --base-url (GEMINI_MCP_BASE_URL); otherwise check the network."
+    )
 
 
 def turn_failed(reason: str) -> str:

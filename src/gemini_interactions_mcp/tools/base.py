@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mcp import MCPError
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
@@ -35,8 +34,6 @@ Ctx = Context[ServerContext, Any]
 ToolFn = Callable[..., Awaitable[CallToolResult]]
 F = TypeVar("F", bound=ToolFn)
 R = TypeVar("R", bound=Callable[..., Awaitable[str]])
-
-INTERNAL_ERROR = -32603
 
 
 @dataclass
@@ -89,10 +86,9 @@ def _guarded(fn: ToolFn) -> ToolFn:
         except Exception as exc:
             from ..core import failures  # loaded already: only a tool body gets this far
 
-            if failures.for_operator(exc):
-                # Only the operator can fix it: a protocol error, not something the model reads.
-                raise MCPError(INTERNAL_ERROR, failures.describe(exc)) from None
-            return error_result(failures.describe(exc))
+            ctx = kwargs.get("ctx")
+            upstream = server_of(ctx).base_url if isinstance(ctx, Context) else ""
+            return error_result(failures.describe(exc, upstream=upstream))
 
     return run
 

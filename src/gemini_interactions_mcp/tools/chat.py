@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field, WithJsonSchema
+from pydantic import Field, StrictBool, WithJsonSchema
 
 from ..core.arguments import (
     Attachment,
@@ -16,6 +16,7 @@ from ..core.arguments import (
     BuiltinToolName,
     FunctionDeclaration,
     FunctionResult,
+    Text,
     ThinkingLevel,
 )
 from ..core.requests import AskRequest, ConfigChange, ContinueRequest
@@ -27,7 +28,7 @@ TOOLS = ToolSet()
 
 MAX_PROMPT_CHARS = 1_000_000
 
-Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
+Prompt = Annotated[Text, Field(max_length=MAX_PROMPT_CHARS)]
 Model = Annotated[str | None, Field(description="Alias (flash, pro, flash-lite) or model id")]
 System = str | None
 # A bare name is listed as a plain string: the names are already enumerated in BuiltinTool.
@@ -41,7 +42,7 @@ Functions = Annotated[
     Field(description="Functions you run: calls end the turn as requires_action"),
 ]
 Thinking = ThinkingLevel | None
-Summaries = Annotated[bool | None, Field(description="Return thought summaries")]
+Summaries = Annotated[StrictBool | None, Field(description="Return thought summaries")]
 Schema = Annotated[dict[str, Any] | None, Field(description="JSON Schema of a JSON answer")]
 Attachments = Annotated[list[Attachment] | None, Field(description="Files: uri, data or path")]
 MaxTokens = Annotated[int | None, Field(ge=1, le=1_000_000)]
@@ -75,7 +76,7 @@ async def gemini_ask(
     thought_summaries: Summaries = None,
     response_schema: Schema = None,
     attachments: Attachments = None,
-    store: Annotated[bool, Field(description="false: nothing kept upstream")] = True,
+    store: Annotated[StrictBool, Field(description="false: nothing kept upstream")] = True,
     max_output_tokens: MaxTokens = None,
     title: Annotated[str | None, Field(max_length=200)] = None,
 ) -> CallToolResult:
@@ -109,7 +110,7 @@ async def gemini_ask(
 )
 async def gemini_continue(
     ctx: Ctx,
-    prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_PROMPT_CHARS)] = None,
+    prompt: Prompt | None = None,
     conversation_id: str | None = None,
     function_results: list[FunctionResult] | None = None,
     offset: Annotated[int | None, Field(ge=0, description="Page the latest answer")] = None,
@@ -118,7 +119,7 @@ async def gemini_continue(
     tools: ContinueTools = None,
     functions: ContinueFunctions = None,
     thinking_level: Thinking = None,
-    thought_summaries: bool | None = None,
+    thought_summaries: StrictBool | None = None,
     response_schema: dict[str, Any] | None = None,
     attachments: ContinueAttachments = None,
     max_output_tokens: MaxTokens = None,
@@ -154,7 +155,7 @@ async def gemini_conversations(
     limit: Annotated[int, Field(ge=1, le=200)] = 20,
     forget: Annotated[str | None, Field(description="conversation_id to forget")] = None,
     delete_upstream: Annotated[
-        bool, Field(description="With forget: also delete it at Gemini")
+        StrictBool, Field(description="With forget: also delete it at Gemini")
     ] = False,
 ) -> CallToolResult:
     async with calling(ctx) as core:

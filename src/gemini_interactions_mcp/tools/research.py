@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from ..core.arguments import McpServerSpec
+from ..core.arguments import McpServerSpec, Text
 from ..core.errors import ToolError, UnknownHandle
 from ..core.requests import ResearchRequest
 from ..core.results import REPORT_URI, Research
@@ -35,16 +35,16 @@ _RUNNING = "research running"
 )
 async def deep_research_start(
     ctx: Ctx,
-    query: Annotated[str, Field(min_length=1, max_length=100_000)],
-    max: Annotated[bool, Field(description="Deeper, slower agent")] = False,
+    query: Annotated[Text, Field(max_length=100_000)],
+    max: Annotated[StrictBool, Field(description="Deeper, slower agent")] = False,
     file_search_stores: Annotated[
         list[str] | None, Field(description="File search stores to use")
     ] = None,
     mcp_servers: list[McpServerSpec] | None = None,
     collaborative_planning: Annotated[
-        bool, Field(description="Plan first; confirm via gemini_continue")
+        StrictBool, Field(description="Plan first; confirm via gemini_continue")
     ] = False,
-    visualization: Annotated[bool, Field(description="Charts in the report")] = False,
+    visualization: Annotated[StrictBool, Field(description="Charts in the report")] = False,
 ) -> CallToolResult:
     request = ResearchRequest(
         query=query,

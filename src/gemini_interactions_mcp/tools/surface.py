@@ -1,4 +1,4 @@
-"""The server class: MCPServer with a compact ``tools/list``.
+"""The server class: MCPServer with a compact ``tools/list`` and readable argument errors.
 
 Tools return ``CallToolResult`` built from a pydantic result model (always valid by
 construction). The advertised ``outputSchema`` is an outline of that model made from its
@@ -13,10 +13,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError as SdkToolError
+from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .schema import compact
+from .validation import explain, unknown_arguments
 
 F = TypeVar("F", bound=Callable[..., Any])
 LifespanT = TypeVar("LifespanT")
@@ -42,6 +46,23 @@ class GeminiMCPServer(MCPServer[LifespanT]):
 
         return decorate
 
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[LifespanT, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Call a tool; arguments it does not take or cannot accept get one clear sentence."""
+        listed = {tool.name: tool for tool in await self.list_tools()}
+        if name in listed:
+            known = list(listed[name].input_schema.get("properties", {}))
+            refused = unknown_arguments(name, arguments, known)
+            if refused is not None:
+                return _refusal(refused)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except SdkToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                return _refusal(explain(exc.__cause__))
+            raise
+
     async def list_tools(self) -> list[MCPTool]:
         # The tools never change after start-up, so the compact list is built once.
         if self._listed is None:
@@ -54,6 +75,10 @@ class GeminiMCPServer(MCPServer[LifespanT]):
                 listed.append(tool.model_copy(update=update))
             self._listed = listed
         return self._listed
+
+
+def _refusal(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
 def outline(model: type[BaseModel]) -> dict[str, Any]:
