@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from mcp.types import CallToolResult, ResourceLink, TextContent
 from pydantic import BaseModel
 
-from ..core.results import Answer, ConversationList, Research
+from ..core.results import Answer, ConversationList, Research, Source, Usage
 
 __all__ = ["answer", "conversations", "research"]
 
@@ -18,24 +20,41 @@ def _result(value: BaseModel, text: str) -> CallToolResult:
 
 
 def answer(result: Answer) -> CallToolResult:
+    """The answer first, then what else a model may use: calls to make, thoughts, tool
+    activity, sources, notes, and a footer with the handle, status and usage."""
     lines = []
     if result.text:
         lines.append(result.text)
     for call in result.function_calls or []:
-        lines.append(f"[function call {call.call_id}] {call.name}({call.arguments})")
-    if result.sources:
-        lines.append("Sources: " + "; ".join(s.url for s in result.sources))
+        arguments = json.dumps(call.arguments, ensure_ascii=False)
+        lines.append(f"[function call {call.call_id}] {call.name}({arguments})")
+    if result.thoughts:
+        lines.append("Thought summaries:")
+        lines.extend(f"- {thought}" for thought in result.thoughts)
+    if result.tool_activity:
+        lines.append(
+            "Tools used: "
+            + "; ".join(
+                f"{a.kind}: {a.detail}" if a.detail else a.kind for a in result.tool_activity
+            )
+        )
+    lines.extend(_sources(result.sources, result.text))
     lines.extend(f"Note: {n}" for n in result.notes)
-    lines.append(
-        f"[conversation_id={result.conversation_id} status={result.status} model={result.model}]"
-    )
+    footer = f"conversation_id={result.conversation_id} status={result.status} model={result.model}"
+    if result.usage is not None:
+        footer += " " + _usage(result.usage)
+    lines.append(f"[{footer}]")
     return _result(result, "\n".join(lines))
 
 
 def research(result: Research) -> CallToolResult:
-    lines = [f"research_id={result.research_id} status={result.status} agent={result.agent}"]
+    """Where the research is (or its plan, or its report), with sources and notes."""
+    head = f"research_id={result.research_id} status={result.status} agent={result.agent}"
     if result.elapsed_seconds is not None:
-        lines[0] += f" elapsed={result.elapsed_seconds:g}s"
+        head += f" elapsed={result.elapsed_seconds:g}s"
+    if result.usage is not None:
+        head += " " + _usage(result.usage)
+    lines = [head]
     if result.progress is not None and result.status != "completed":
         p = result.progress
         lines.append(f"phase: {p.phase}; {p.searches} searches; {p.pages_read} pages read")
@@ -46,9 +65,7 @@ def research(result: Research) -> CallToolResult:
         lines.append(f"Proposed plan:\n{result.plan}")
     if result.report:
         lines.append(result.report)
-    if result.sources:
-        lines.append("Sources:")
-        lines.extend(f"- {s.title or s.url}: {s.url}" for s in result.sources)
+    lines.extend(_sources(result.sources, result.report or ""))
     lines.extend(f"Note: {n}" for n in result.notes)
     out = _result(result, "\n".join(lines))
     if result.report_uri:
@@ -60,6 +77,21 @@ def research(result: Research) -> CallToolResult:
             )
         )
     return out
+
+
+def _sources(sources: list[Source] | None, text: str) -> list[str]:
+    """Cited pages the text does not already list (a report carries its own)."""
+    missing = [s for s in sources or [] if s.url not in text]
+    if not missing:
+        return []
+    return ["Sources:", *(f"- {s.title}: {s.url}" if s.title else f"- {s.url}" for s in missing)]
+
+
+def _usage(usage: Usage) -> str:
+    return (
+        f"tokens: {usage.input_tokens} in, {usage.output_tokens} out, "
+        f"{usage.thought_tokens} thinking"
+    )
 
 
 def conversations(result: ConversationList) -> CallToolResult:
