@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import MCPError
+from mcp.types import INVALID_PARAMS
 
 from gemini_interactions_mcp.emulator import EmulatorConfig
 from gemini_interactions_mcp.state.memory import MemoryStore
@@ -79,6 +80,31 @@ async def test_report_is_paged_by_offset_and_max_chars(make_settings: Any) -> No
             pieces.append(page["report"])
             offset = page.get("next_offset")
     assert "".join(pieces) == full
+
+
+async def test_waiting_ends_when_the_research_does_not_at_each_progress(
+    make_settings: Any,
+) -> None:
+    async with connect(make_settings()) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "moss"}))["research_id"]
+        done = ok(
+            await client.call_tool("deep_research_status", {"research_id": rid, "wait_seconds": 15})
+        )
+    assert done["status"] == "completed" and done["report"]
+
+
+@pytest.mark.parametrize("emulator_config", [EmulatorConfig(research_seconds=30.0)])
+async def test_a_wait_cut_by_the_call_budget_says_so(make_settings: Any) -> None:
+    async with connect(make_settings(call_budget=2.0)) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": "slow"}))["research_id"]
+        status = ok(
+            await client.call_tool(
+                "deep_research_status", {"research_id": rid, "wait_seconds": 600}
+            )
+        )
+        ok(await client.call_tool("deep_research_cancel", {"research_id": rid}))
+    assert status["status"] in ("queued", "in_progress")
+    assert any("(the call budget)" in n and "again" in n for n in status["notes"])
 
 
 async def test_waiting_status_sends_progress_notifications(make_settings: Any) -> None:
@@ -371,8 +397,9 @@ async def test_every_tool_and_its_errors_in_both_protocol_eras(
         assert "still running" in error(
             await client.call_tool("gemini_continue", {"conversation_id": rid, "prompt": "?"})
         )
-        with pytest.raises(MCPError, match="no report yet"):
+        with pytest.raises(MCPError, match="still running .*not ready yet") as early:
             await client.read_resource(f"gemini://research/{rid}/report")
+        assert early.value.error.code == INVALID_PARAMS
         assert (
             ok(await client.call_tool("deep_research_cancel", {"research_id": rid}))["status"]
             == "cancelled"

@@ -92,13 +92,21 @@ class ResearchService:
     async def status(
         self, research_id: str, *, wait_seconds: float, offset: int, max_chars: int | None
     ) -> Research:
-        """The research as recorded; with `wait_seconds`, wait for completion or new progress."""
+        """The research as recorded; with `wait_seconds`, wait for it to end (progress
+        notifications say how it goes meanwhile), at most for the call's budget."""
         record = await self.find(research_id)
         self._watch(record)
-        wait = min(wait_seconds, self.call.remaining())
-        if wait > 0 and record.is_active_research:
+        notes = []
+        if wait_seconds > 0 and record.is_active_research:
+            wait = min(wait_seconds, self.call.remaining())
             record = await self._wait(record, wait)
-        return self.view(record, offset=offset, max_chars=max_chars)
+            if record.is_active_research:
+                notes.append(
+                    f"Still running after waiting {self.call.elapsed():.0f} s"
+                    + (" (the call budget)" if wait < wait_seconds else "")
+                    + "; call deep_research_status again to keep waiting."
+                )
+        return self.view(record, offset=offset, max_chars=max_chars, notes=notes)
 
     async def cancel(self, research_id: str) -> Research:
         """Cancel upstream; a finished research is left as it is."""
@@ -186,7 +194,7 @@ class ResearchService:
     async def wait_for_report(self, record: ConversationRecord) -> Answer:
         """The research's outcome as a conversation answer, waiting for it within the budget."""
         self._watch(record)
-        done = await self._wait(record, self.call.remaining(), until_done=True)
+        done = await self._wait(record, self.call.remaining())
         return self.outcome(done)
 
     def outcome(self, record: ConversationRecord) -> Answer:
@@ -216,13 +224,25 @@ class ResearchService:
     async def report_text(self, research_id: str) -> str:
         """The finished report, for the report resource."""
         record = await self.find(research_id)
-        report = _research(record).report
-        if report is None:
+        research = _research(record)
+        if research.report is not None:
+            return research.report.text
+        if research.active:
+            progress = research.progress
             raise ToolError(
-                f"Research {research_id} has no report yet (status {record.status}); "
-                "check deep_research_status."
+                f"Research {research_id} is still running (phase {progress.phase}, "
+                f"{progress.search_count} searches, {progress.page_count} pages read); its "
+                "report is not ready yet. deep_research_status(wait_seconds=30) waits for it."
             )
-        return report.text
+        if research.status == "awaiting_plan_confirmation":
+            raise ToolError(
+                f"Research {research_id} has no report yet: it waits for its plan to be "
+                "confirmed with gemini_continue."
+            )
+        raise ToolError(
+            f"Research {research_id} ended as {research.status} without a report; start a new "
+            "one with deep_research_start."
+        )
 
     async def find(self, research_id: str) -> ConversationRecord:
         """The caller's research; unknown and foreign ids look the same."""
@@ -325,12 +345,9 @@ class ResearchService:
             raise ToolError(f"Research {research_id} was forgotten while it started.")
         return record
 
-    async def _wait(
-        self, record: ConversationRecord, seconds: float, *, until_done: bool = False
-    ) -> ConversationRecord:
-        """Wait for the research to end (or, unless `until_done`, to show new progress)."""
+    async def _wait(self, record: ConversationRecord, seconds: float) -> ConversationRecord:
+        """Wait for the research to end, reporting its progress as it changes."""
         store = await self.server.store()
-        start_progress = _research(record).progress
         with anyio.move_on_after(seconds):
             while record.is_active_research:
                 changed = self.monitor.changed(record.id)
@@ -345,8 +362,6 @@ class ResearchService:
                     summary = research_progress.summary(_research(latest).progress)
                     await self.call.progress.report(summary)
                 record = latest
-                if not until_done and _research(record).progress != start_progress:
-                    break
         return record
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.types import INVALID_PARAMS, CallToolResult, ToolAnnotations
 from pydantic import Field, StrictBool
 
 from ..core.arguments import McpServerSpec, Text
@@ -68,7 +69,9 @@ async def deep_research_start(
 async def deep_research_status(
     ctx: Ctx,
     research_id: Annotated[str, Field(min_length=1)],
-    wait_seconds: Annotated[float, Field(ge=0, le=3600, description="Wait for news")] = 0,
+    wait_seconds: Annotated[
+        float, Field(ge=0, le=3600, description="Wait until done (max: call budget)")
+    ] = 0,
     offset: Annotated[int, Field(ge=0)] = 0,
     max_chars: Annotated[int | None, Field(ge=0, le=1_000_000)] = None,
 ) -> CallToolResult:
@@ -100,4 +103,5 @@ async def research_report(research_id: str, ctx: Context[Any, Any]) -> str:
         except UnknownHandle:
             raise ResourceNotFoundError(f"Unknown research_id {research_id!r}.") from None
         except ToolError as exc:
-            raise ResourceError(str(exc)) from None
+            # Not a server fault: the caller asked too early (or for a research without one).
+            raise MCPError(INVALID_PARAMS, str(exc)) from None
