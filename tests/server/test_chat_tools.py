@@ -415,7 +415,7 @@ async def test_local_attachments_only_from_allowed_directories(
                 "gemini_ask", {"prompt": "x", "attachments": [{"path": str(outside)}]}
             )
         )
-        assert "no such file" in error(
+        assert "not a file in the allowed directories" in error(
             await client.call_tool(
                 "gemini_ask", {"prompt": "x", "attachments": [{"path": str(allowed / "gone.txt")}]}
             )
@@ -432,6 +432,44 @@ async def test_local_attachments_only_from_allowed_directories(
                 {"prompt": "x", "attachments": [{"data": inline, "mime_type": "image/png"}]},
             )
         )
+
+
+async def test_paths_outside_the_allowed_directories_reveal_nothing(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    (allowed / "link.txt").symlink_to(secret)
+    settings = make_settings(attachment_dirs=[allowed])
+
+    async def refusal(client: Any, path: str) -> str:
+        result = await client.call_tool(
+            "gemini_ask", {"prompt": "x", "attachments": [{"path": path}]}
+        )
+        return error(result).replace(repr(path), "PATH")
+
+    async with connect(settings) as client:
+        existing = await refusal(client, str(secret))
+        missing = await refusal(client, str(tmp_path / "missing.txt"))
+        through_link = await refusal(client, str(allowed / "link.txt"))
+        under_a_file = await refusal(client, str(secret) + "/x")
+        with_nul = await refusal(client, str(allowed) + "/a\x00b")
+    assert existing == missing == through_link == under_a_file == with_nul
+    assert "outside the allowed directories" in existing
+
+
+async def test_the_attachment_limit_counts_every_attachment_of_a_turn(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    data = base64.b64encode(b"z" * 600).decode()
+    one = {"data": data, "mime_type": "image/png"}
+    async with connect(make_settings(max_attachment_bytes=1000)) as client:
+        message = error(
+            await client.call_tool("gemini_ask", {"prompt": "x", "attachments": [one, one]})
+        )
+    assert "attachments[1] is 600 bytes, more than the 400 bytes left" in message
 
 
 async def test_continue_without_any_conversation_says_how_to_start(make_settings: Any) -> None:

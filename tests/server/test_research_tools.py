@@ -397,7 +397,7 @@ async def test_every_tool_and_its_errors_in_both_protocol_eras(
         assert "still running" in error(
             await client.call_tool("gemini_continue", {"conversation_id": rid, "prompt": "?"})
         )
-        with pytest.raises(MCPError, match="still running .*not ready yet") as early:
+        with pytest.raises(MCPError, match=r"still running .*not ready yet") as early:
             await client.read_resource(f"gemini://research/{rid}/report")
         assert early.value.error.code == INVALID_PARAMS
         assert (

@@ -136,12 +136,12 @@ def build_input(
     content: list[dict[str, Any]] = []
     if prompt:
         content.append({"type": "text", "text": prompt})
-    budget = max_bytes
+    used = 0
     for i, att in enumerate(attachments):
         block, size = _attachment(
-            att, i, allowed_dirs=allowed_dirs, max_bytes=budget, local_files=local_files
+            att, i, allowed_dirs=allowed_dirs, max_bytes=max_bytes - used, local_files=local_files
         )
-        budget -= size
+        used += size
         content.append(block)
     return [{"type": "user_input", "content": content}]
 
@@ -201,24 +201,31 @@ def _allowed_path(raw: str, where: str, *, allowed_dirs: Sequence[Path], local_f
             f"{where}: local files are disabled; the operator must allow a directory "
             "(GEMINI_MCP_ATTACHMENT_DIRS), or send the file as data or uri."
         )
-    path = Path(raw).expanduser()
-    try:
-        resolved = path.resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):
-        raise ToolError(f"{where}: no such file: {raw}") from None
-    if not resolved.is_file():
-        raise ToolError(f"{where}: {raw} is not a regular file.")
     roots = [d.expanduser().resolve() for d in allowed_dirs]
-    if not any(resolved.is_relative_to(root) for root in roots):
-        allowed = ", ".join(str(r) for r in roots)
-        raise ToolError(f"{where}: {raw} is outside the allowed directories ({allowed}).")
+    allowed = ", ".join(str(r) for r in roots)
+    # Where the path leads (symlinks followed) is checked before whether it exists, so the
+    # answer outside the allowed directories is the same for files that exist and those that
+    # do not.
+    try:
+        resolved = Path(raw).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        resolved = None
+    if resolved is None or not any(resolved.is_relative_to(root) for root in roots):
+        raise ToolError(f"{where}: {raw!r} is outside the allowed directories ({allowed}).")
+    try:
+        regular = resolved.is_file()
+    except (OSError, ValueError):
+        regular = False
+    if not regular:
+        raise ToolError(f"{where}: {raw!r} is not a file in the allowed directories.")
     return resolved
 
 
-def _too_big(where: str, size: int, limit: int) -> ToolError:
+def _too_big(where: str, size: int, room: int) -> ToolError:
+    """`room`: the bytes left for this attachment of the limit for all of a turn's."""
     return ToolError(
-        f"{where} is {size:,} bytes, over the {limit:,}-byte limit for attachments; "
-        "upload it somewhere and pass a uri instead."
+        f"{where} is {size:,} bytes, more than the {max(room, 0):,} bytes left of the limit for "
+        "a turn's attachments; upload it somewhere and pass a uri instead."
     )
 
 
