@@ -238,7 +238,7 @@ def _serve(settings: Any) -> None:
         )
     from .server import build_server
 
-    server = build_server(settings)
+    server = build_server(settings, on_fatal=_exit_now)
     if settings.transport == "stdio":
         server.run("stdio")
         return
@@ -261,6 +261,17 @@ def _serve(settings: Any) -> None:
         streamable_http_path=HTTP_PATH,
         transport_security=security,
     )
+
+
+def _exit_now(message: str) -> None:
+    """The server found it cannot run as configured: say why and stop at once (nothing it
+    holds needs closing: it has not served a request that needed the failed part)."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+    os._exit(2)
 
 
 def _run_emulator(ns: argparse.Namespace) -> None:

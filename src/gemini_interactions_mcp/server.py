@@ -41,11 +41,21 @@ def build_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
+    on_fatal: Callable[[str], None] | None = None,
 ) -> GeminiMCPServer[ServerContext]:
-    """An MCPServer for `settings`; `transport` and `store` replace the real ones in tests."""
+    """An MCPServer for `settings`; `transport` and `store` replace the real ones in tests.
+
+    `on_fatal` is told, in one sentence, when the server finds it cannot run as configured
+    (the CLI exits with it); without it such a failure is raised as `StartupError`.
+    """
     if settings.emulator:
-        # The emulator accepts any key; never send a real one to it.
-        settings = settings.model_copy(update={"api_key": SecretStr("emulator")})
+        # The emulator accepts any key; never send a real one to it. Its conversations die
+        # with it, so unless a state file is named they are kept in memory, apart from the
+        # real API's.
+        updates: dict[str, object] = {"api_key": SecretStr("emulator")}
+        if not settings.state.strip():
+            updates["state"] = "memory"
+        settings = settings.model_copy(update=updates)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[ServerContext]) -> AsyncIterator[ServerContext]:
@@ -54,7 +64,11 @@ def build_server(
             if settings.emulator:
                 base_url = await stack.enter_async_context(_emulator())
             context = ServerContext(
-                settings=settings, base_url=base_url, transport=transport, clock=clock
+                settings=settings,
+                base_url=base_url,
+                transport=transport,
+                clock=clock,
+                on_fatal=on_fatal,
             )
             if store is not None:
                 context.use_store(store)

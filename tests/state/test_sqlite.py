@@ -107,17 +107,29 @@ async def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_open_creates_missing_parent_directories(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "a" / "b" / "state.sqlite3")
+async def test_only_the_default_path_gets_its_directories_created(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a" / "b" / "state.sqlite3", create_parent=True)
     await store.open()
     await store.open()  # a second open is a no-op
     await store.close()
     assert (tmp_path / "a" / "b" / "state.sqlite3").is_file()
+    named = SqliteStore(tmp_path / "c" / "state.sqlite3")
+    with pytest.raises(StoreError, match="does not exist; create .* or choose another path"):
+        await named.open()
+    assert not (tmp_path / "c").exists()
 
 
-async def test_an_unopenable_path_raises_store_error(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path)  # a directory, not a file
-    with pytest.raises(StoreError, match="cannot open"):
+async def test_a_directory_is_not_a_state_file(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    with pytest.raises(StoreError, match="is a directory; give a file path instead"):
+        await store.open()
+
+
+async def test_a_file_sqlite_cannot_open_raises_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    path.write_bytes(b"this is not a database, only bytes" * 100)
+    store = SqliteStore(path)
+    with pytest.raises(StoreError, match="state.sqlite3"):
         await store.open()
 
 

@@ -18,6 +18,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..settings import Settings
+from .errors import StartupError
 
 if TYPE_CHECKING:
     import httpx2
@@ -38,6 +39,8 @@ class ServerContext:
     base_url: str
     transport: httpx2.AsyncBaseTransport | None = None
     clock: Callable[[], float] = time.time
+    # What to do when the server cannot run as configured; None raises StartupError.
+    on_fatal: Callable[[str], None] | None = None
     _tasks: TaskGroup | None = None
     _monitor: ResearchMonitor | None = None
     _client: InteractionsClient | None = None
@@ -47,6 +50,15 @@ class ServerContext:
     _conversation_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
+
+    @property
+    def upstream(self) -> str:
+        """Which upstream this server talks to, as records remember it."""
+        return "emulator" if self.settings.emulator else self.base_url.rstrip("/")
+
+    def other_upstream(self, record_upstream: str) -> bool:
+        """True for a record made on another upstream (which cannot be continued here)."""
+        return bool(record_upstream) and record_upstream != self.upstream
 
     @property
     def registry(self) -> ModelRegistry:
@@ -108,9 +120,20 @@ class ServerContext:
         return self._monitor
 
     async def start_monitor_after(self, delay: float) -> None:
-        """Start the monitor (which re-attaches to running research) once start-up is over:
-        loading it brings the upstream client, which the first requests must not wait for."""
+        """Once start-up is over, open the store (a store that cannot be used stops the server
+        with the reason) and start the monitor, which re-attaches to running research. Both
+        wait: loading them is work the first requests (initialize, tools/list) must not wait
+        for."""
+        from ..state.base import StoreError
+
         await anyio.sleep(delay)
+        try:
+            await self.store()
+        except StoreError as exc:
+            message = f"The state store cannot be used: {exc}."
+            if self.on_fatal is not None:
+                self.on_fatal(message)
+            raise StartupError(message) from None
         await self.monitor()
 
     def use_monitor(self, monitor: ResearchMonitor) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from ..state.base import StoreError
 from ..upstream import errors as up
 from .errors import ToolError
 
@@ -26,6 +27,8 @@ def describe(exc: BaseException, *, upstream: str = "") -> str:
     """The sentence a caller sees for an exception (`upstream`: the base URL in use)."""
     if isinstance(exc, ToolError):
         return str(exc)
+    if isinstance(exc, StoreError):
+        return f"The state store cannot be used: {exc}."
     if isinstance(exc, up.AuthenticationError):
         return REJECTED_KEY
     if isinstance(exc, up.ModelNotFoundError):

@@ -64,7 +64,11 @@ class ResearchMonitor:
     async def reattach(self) -> int:
         """Watch every research the store says is still running; return how many."""
         store = await self.server.store()
-        records = await store.active_research()
+        records = [
+            record
+            for record in await store.active_research()
+            if not self.server.other_upstream(record.upstream)
+        ]
         for record in records:
             self.track(record.owner, record.id)
         return len(records)

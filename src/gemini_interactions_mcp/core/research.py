@@ -19,7 +19,7 @@ from ..upstream.wire import Interaction
 from . import interaction_config, research_progress
 from .call import Call
 from .context import ServerContext
-from .errors import ToolError, UnknownHandle
+from .errors import ToolError, UnknownHandle, elsewhere
 from .lease import hold
 from .mapping import TITLE_CHARS, short
 from .monitor import ResearchMonitor, record_result
@@ -54,6 +54,7 @@ class ResearchService:
             kind="research",
             title=short(request.query, TITLE_CHARS),
             model=agent.id,
+            upstream=self.server.upstream,
             config=config,
             research=ResearchState(
                 query=request.query,
@@ -112,6 +113,8 @@ class ResearchService:
         """Cancel upstream; a finished research is left as it is."""
         record = await self.find(research_id)
         research = _research(record)
+        if research.active and self.server.other_upstream(record.upstream):
+            raise ToolError(elsewhere(record, self.server.upstream))
         if not research.active:
             note = f"This research is already {research.status}; nothing was changed."
             return self.view(record, offset=0, max_chars=0, notes=[note])
@@ -307,6 +310,8 @@ class ResearchService:
     # -- internals -------------------------------------------------------------------------
 
     def _watch(self, record: ConversationRecord) -> None:
+        if self.server.other_upstream(record.upstream):
+            return  # only the server that talks to its upstream can follow it
         if record.is_active_research and not self.monitor.is_watching(record.id):
             self.monitor.track(self.call.owner, record.id)
 

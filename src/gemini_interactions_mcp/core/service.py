@@ -18,7 +18,7 @@ from . import interaction_config
 from .arguments import Attachment
 from .call import Call
 from .context import ServerContext
-from .errors import ToolError, UnknownHandle
+from .errors import ToolError, UnknownHandle, elsewhere
 from .inputs import build_input, function_result_steps
 from .mapping import TITLE_CHARS, short
 from .registry import Resolution
@@ -64,6 +64,7 @@ class GeminiService:
             owner=self.call.owner,
             title=request.title or short(request.prompt, TITLE_CHARS),
             model=model.id,
+            upstream=self.server.upstream,
             config=config,
             chain=Chain(status="in_progress", stored_upstream=request.store),
             created_at=now,
@@ -200,6 +201,8 @@ class GeminiService:
             record = await store.latest(self.call.owner, kind="chat")
             if record is None:
                 raise ToolError("You have no conversation yet; start one with gemini_ask.")
+        if self.server.other_upstream(record.upstream):
+            raise ToolError(elsewhere(record, self.server.upstream))
         if self.server.expired(record.updated_at):
             raise ToolError(
                 f"Conversation {record.id} is older than the "

@@ -29,9 +29,14 @@ def open_store(spec: str) -> Store:
         from .redis import RedisStore
 
         return RedisStore(spec)
-    from pathlib import Path
+    if "://" in spec:
+        from .base import StoreError
 
+        raise StoreError(
+            f"unknown state store {spec!r}; use a file path, 'memory', or a redis:// URL"
+        )
     from .sqlite import SqliteStore, default_state_path
 
-    path: Path | str = spec or default_state_path()
-    return SqliteStore(path)
+    if spec:
+        return SqliteStore(spec)
+    return SqliteStore(default_state_path(), create_parent=True)

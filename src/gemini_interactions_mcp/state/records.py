@@ -185,6 +185,7 @@ class ConversationRecord(BaseModel):
     kind: Kind = "chat"
     title: str = ""
     model: str = Field(default="", description="the model, or for a research the agent")
+    upstream: str = Field(default="", description="where it was made ('' when not known)")
     config: InteractionConfig = Field(default_factory=InteractionConfig)
     chain: Chain = Field(default_factory=Chain)
     research: ResearchState | None = None

@@ -140,10 +140,20 @@ class RedisStore:
                 "the Redis store needs the redis package: install the server with its redis "
                 "extra (from a checkout: pip install '.[redis]')"
             ) from exc
-        client = Redis.from_url(self.url, decode_responses=True)
+        from redis.exceptions import RedisError
+
         try:
-            with _translated(self.url):
-                await client.ping()
+            client = Redis.from_url(self.url, decode_responses=True)
+        except ValueError as exc:
+            raise StoreError(f"the Redis URL {self.url} is not valid: {exc}") from exc
+        try:
+            await client.ping()
+        except RedisError as exc:
+            await client.aclose()
+            raise StoreError(
+                f"cannot reach the Redis state store at {self.url} ({exc}); check that Redis "
+                "runs there and the URL is right"
+            ) from exc
         except BaseException:
             await client.aclose()
             raise

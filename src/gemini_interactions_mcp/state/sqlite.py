@@ -150,11 +150,25 @@ def _from_row(row: tuple[Any, ...]) -> ConversationRecord:
     return parse_record(row[0])
 
 
-def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+def _usable(path: Path, create_parent: bool) -> None:
+    """Refuse, in one sentence, a path that cannot hold the state file."""
+    if path.is_dir():
+        raise StoreError(f"the state file {path} is a directory; give a file path instead")
+    parent = path.parent
+    if create_parent:
+        # Conversations are private: a directory created here is readable by its user only.
+        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    elif not parent.is_dir():
+        raise StoreError(
+            f"the directory of the state file {path} does not exist; create {parent} or "
+            "choose another path"
+        )
+
+
+def _connect(path: Path, busy_timeout: float, create_parent: bool) -> sqlite3.Connection:
     import sqlite3
 
-    # Conversations are private: a directory we create is readable by its user only.
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _usable(path, create_parent)
     # isolation_level=None: autocommit, so each statement is its own transaction and
     # migrations can say BEGIN IMMEDIATE themselves. check_same_thread=False: calls
     # arrive on whichever worker thread anyio picks, serialised by the store's lock.
@@ -203,9 +217,18 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 class SqliteStore:
     """Records in one SQLite file; safe to share between processes."""
 
-    def __init__(self, path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        create_parent: bool = False,
+    ) -> None:
+        """`create_parent`: make the file's directory if missing (only for the default path:
+        a directory the user named must exist)."""
         self.path = Path(path).expanduser()
         self._busy_timeout = busy_timeout
+        self._create_parent = create_parent
         self._conn: sqlite3.Connection | None = None
         self._lock = anyio.Lock()
 
@@ -217,7 +240,9 @@ class SqliteStore:
             if self._conn is not None:
                 return
             try:
-                self._conn = await anyio.to_thread.run_sync(_connect, self.path, self._busy_timeout)
+                self._conn = await anyio.to_thread.run_sync(
+                    _connect, self.path, self._busy_timeout, self._create_parent
+                )
             except (sqlite3.Error, OSError) as exc:
                 raise StoreError(f"cannot open the state file {self.path}: {exc}") from exc
 
