@@ -201,6 +201,47 @@ def test_assembler_fills_tool_steps_from_their_deltas() -> None:
     assert isinstance(answered, w.FunctionResultStep) and answered.result == {"ok": True}
 
 
+def test_assembler_builds_tool_search_steps_from_their_deltas() -> None:
+    declaration = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    result = _feed(
+        {"event_type": "step.start", "index": 0, "step": {"type": "tool_search_call", "id": "t1"}},
+        _delta(0, type="tool_search_call", arguments={"function_names": ["get_weather"]}),
+        {"event_type": "step.stop", "index": 0},
+        {
+            "event_type": "step.start",
+            "index": 1,
+            "step": {"type": "tool_search_result", "call_id": "t1"},
+        },
+        _delta(1, type="tool_search_result", result=[declaration], signature="sig"),
+        {"event_type": "step.stop", "index": 1},
+    ).result()
+    call, loaded = result.steps
+    assert isinstance(call, w.ToolSearchCallStep)
+    assert (call.id, call.arguments.function_names) == ("t1", ["get_weather"])
+    assert isinstance(loaded, w.ToolSearchResultStep)
+    assert loaded.call_id == "t1" and loaded.signature == "sig"
+    assert [f.name for f in loaded.result] == ["get_weather"]
+    assert loaded.result[0].parameters == {"type": "object"}
+
+
+def test_assembler_keeps_deltas_of_unknown_types_on_their_step() -> None:
+    result = _feed(
+        {"event_type": "step.start", "index": 0, "step": {"type": "hologram_call", "id": "h1"}},
+        _delta(0, type="hologram_call", arguments={"beam": 2}),
+        {"event_type": "step.start", "index": 1, "step": {"type": "model_output"}},
+        _delta(1, type="text", text="hi"),
+        _delta(1, type="smell", ppm=3),
+        # A newer step streamed mid-stream, its start never seen.
+        _delta(2, type="sonar_result", result=[1]),
+    ).result()
+    hologram, output, sonar = result.steps
+    assert isinstance(hologram, w.UnknownStep)
+    assert hologram.raw == {"type": "hologram_call", "id": "h1", "arguments": {"beam": 2}}
+    assert isinstance(output, w.ModelOutputStep) and result.output_text == "hi"
+    assert output.model_extra == {"unknown_deltas": [{"type": "smell", "ppm": 3}]}
+    assert isinstance(sonar, w.UnknownStep) and sonar.raw == {"type": "sonar_result", "result": [1]}
+
+
 def test_assembler_joins_streamed_function_arguments() -> None:
     result = _feed(
         {

@@ -16,6 +16,8 @@ from .interaction import *  # noqa: F403
 from .interaction import __all__ as _interaction_all
 from .steps import *  # noqa: F403
 from .steps import __all__ as _steps_all
+from .tools import *  # noqa: F403
+from .tools import __all__ as _tools_all
 from .usage import *  # noqa: F403
 from .usage import __all__ as _usage_all
 
@@ -27,5 +29,6 @@ __all__ = [
     *_events_all,
     *_interaction_all,
     *_steps_all,
+    *_tools_all,
     *_usage_all,
 ]
