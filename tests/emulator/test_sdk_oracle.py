@@ -279,3 +279,144 @@ async def test_sdk_raises_typed_errors_for_http_failures(sdk: Any) -> None:
         await sdk.create(model="gemini-3-pro-preview", input="retired")
     with pytest.raises(sdk_errors.BadRequestError):
         await sdk.create(agent=AGENT, input="needs background")
+
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "defer_loading": True,
+    "short_description": "weather",
+}
+
+
+async def test_sdk_server_tool_search_round_trip_parses_into_known_types(sdk: Any) -> None:
+    tools = [{"type": "tool_search"}, WEATHER]
+    first = await sdk.create(
+        model=MODEL,
+        input='[[toolsearch get_weather]] [[call get_weather {"city": "Oslo"}]]',
+        tools=tools,
+    )
+    assert first.status == "requires_action"
+    assert names(first.steps) == ["ToolSearchCallStep", "ToolSearchResultStep", "FunctionCallStep"]
+    search, loaded, call = first.steps
+    assert search.arguments.function_names == ["get_weather"]
+    assert loaded.call_id == search.id
+    assert [(f.name, f.defer_loading) for f in loaded.result] == [("get_weather", False)]
+    assert unknown_parts(first) == []
+    second = await sdk.create(
+        model=MODEL,
+        previous_interaction_id=first.id,
+        tools=tools,
+        input=[{"type": "function_result", "call_id": call.id, "result": {"sky": "clear"}}],
+    )
+    assert second.status == "completed"
+    assert unknown_parts(await sdk.get(second.id)) == []
+    assert unknown_parts(await sdk.get(first.id)) == []
+
+
+async def test_sdk_streams_tool_search_deltas_with_known_types(live_sdk: Any) -> None:
+    events = await collect(
+        await live_sdk.create(
+            model=MODEL,
+            input="[[toolsearch get_weather]]",
+            tools=[{"type": "tool_search"}, WEATHER],
+            stream=True,
+        )
+    )
+    deltas = {type(e.delta).__name__ for e in events if type(e).__name__ == "StepDelta"}
+    assert {"ToolSearchCallDelta", "ToolSearchResultDelta"} <= deltas
+    starts = [type(e.step).__name__ for e in events if type(e).__name__ == "StepStart"]
+    assert starts[:2] == ["ToolSearchCallStep", "ToolSearchResultStep"]
+    assert_clean_stream(events)
+
+
+async def test_sdk_client_tool_search_round_trip_with_declarations_in_the_result(
+    sdk: Any,
+) -> None:
+    tools = [
+        {
+            "type": "tool_search",
+            "execution": "client",
+            "name": "find_tools",
+            "description": "Finds tools.",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+        }
+    ]
+    first = await sdk.create(model=MODEL, input="[[toolsearch get_billing]]", tools=tools)
+    assert first.status == "requires_action"
+    (call,) = first.steps
+    assert (call.name, call.arguments) == ("find_tools", {"query": "get_billing"})
+    declaration = {"type": "function", "name": "get_billing", "parameters": {"type": "object"}}
+    second = await sdk.create(
+        model=MODEL,
+        previous_interaction_id=first.id,
+        tools=tools,
+        input=[
+            {
+                "type": "function_result",
+                "call_id": call.id,
+                "name": "find_tools",
+                "result": [declaration],
+            }
+        ],
+    )
+    assert second.status == "completed"
+    fetched = await sdk.get(second.id)
+    (answered,) = [s for s in fetched.steps if type(s).__name__ == "FunctionResultStep"]
+    assert [type(item).__name__ for item in answered.result] == ["Function"]
+    assert unknown_parts(fetched) == []
+
+
+async def test_sdk_sees_an_idle_interaction_unary_and_streamed(sdk: Any, live_sdk: Any) -> None:
+    paused = await sdk.create(model=MODEL, input="pause [[idle]]")
+    assert paused.status == "idle"
+    assert (await sdk.get(paused.id)).status == "idle"
+    assert unknown_parts(paused) == []
+    resumed = await sdk.create(model=MODEL, input="go on", previous_interaction_id=paused.id)
+    assert resumed.output_text == "turn 2: go on"
+    events = await collect(await live_sdk.create(model=MODEL, input="[[idle]]", stream=True))
+    assert [names(events)[-2], events[-2].status] == ["InteractionStatusUpdate", "idle"]
+    assert [names(events)[-1], events[-1].interaction.status] == [
+        "InteractionCompletedEvent",
+        "idle",
+    ]
+    assert_clean_stream(events)
+
+
+async def test_sdk_sends_media_processing_and_environment_mode_the_emulator_accepts(
+    sdk: Any,
+) -> None:
+    media = [
+        {"type": "text", "text": "look"},
+        {
+            "type": "audio",
+            "uri": "gs://b/a.wav",
+            "processing": {"type": "static", "start_offset": "1s", "end_offset": "9s"},
+        },
+        {
+            "type": "document",
+            "uri": "gs://b/d.pdf",
+            "resolution": "high",
+            "processing": {"type": "static", "page_options": {"start_page": 1, "end_page": 3}},
+        },
+        {
+            "type": "video",
+            "uri": "gs://b/v.mp4",
+            "processing": {"type": "static", "content_layers": ["frames", "audio"]},
+        },
+    ]
+    environment = {"type": "remote", "mode": "self_hosted", "custom_config": {"queue": "q"}}
+    created = await sdk.create(model=MODEL, input=media, environment=environment)
+    assert created.environment.mode == "self_hosted"
+    fetched = await sdk.get(created.id)
+    content = fetched.steps[0].content
+    assert names(content) == ["TextContent", "AudioContent", "DocumentContent", "VideoContent"]
+    assert content[2].processing.page_options.end_page == 3
+    assert content[3].processing.content_layers == ["frames", "audio"]
+    assert unknown_parts(fetched) == []

@@ -71,6 +71,7 @@ class _Ticket:
 
     owner: str
     rest: str
+    status: str
     turns: int
     context_chars: int
     input_digest: str
@@ -227,7 +228,12 @@ class Emulator:
         if scripted.rest is not None:
             token = scripted.plan.fields["continuation_token"]
             self._state.tickets[token] = _Ticket(
-                record.id, scripted.rest, turns, context, _digest(request.body.get("input"))
+                record.id,
+                scripted.rest,
+                scripted.rest_status,
+                turns,
+                context,
+                _digest(request.body.get("input")),
             )
         self._start(record, scripted.plan)
         return Created(record, request, scripted.unary_error)
@@ -353,7 +359,7 @@ class Emulator:
         request.input_steps = []
         record = self._new_record(request, ticket.turns, ticket.context_chars)
         record.raw_input = None
-        self._start(record, continuation_plan(ticket.rest, self.config))
+        self._start(record, continuation_plan(ticket.rest, self.config, ticket.status))
         return Created(record, request)
 
     @staticmethod

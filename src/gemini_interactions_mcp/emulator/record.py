@@ -16,8 +16,17 @@ import anyio
 
 from . import sse
 
+# Statuses that end a run (nothing more streams); idle and requires_action wait for input.
 TERMINAL = frozenset(
-    {"completed", "failed", "cancelled", "requires_action", "requires_continuation", "incomplete"}
+    {
+        "completed",
+        "failed",
+        "cancelled",
+        "requires_action",
+        "requires_continuation",
+        "incomplete",
+        "idle",
+    }
 )
 
 
@@ -93,7 +102,7 @@ class Record:
             first = self.interaction["errors"][0]
             self.emit(sse.error(first["code"], first["message"]))
         else:
-            if status == "cancelled":
+            if status in ("cancelled", "idle"):
                 self.emit(sse.status_update(self.interaction))
             self.emit(sse.completed(self.interaction))
         self.done = True
