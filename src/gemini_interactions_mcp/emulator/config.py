@@ -86,6 +86,8 @@ class EmulatorConfig:
 
     api_key: str | None = None
     """None: any non-empty key is accepted; otherwise the key must match exactly."""
+    access_token: str | None = None
+    """For ``Authorization: Bearer``: None accepts any non-empty token, else it must match."""
     models: frozenset[str] = CURRENT_MODELS
     retired_models: frozenset[str] = RETIRED_MODELS
     agents: frozenset[str] = DEEP_RESEARCH_AGENTS

@@ -53,6 +53,8 @@ class Record:
         self.raw_input = raw_input
         self.stored = stored
         self.background = background
+        # The Vertex AI parent it was made under ("" on the Gemini API and express mode).
+        self.parent = ""
         self.turns = turns
         self.context_chars = context_chars
         self.model_steps: list[dict[str, Any]] = []
