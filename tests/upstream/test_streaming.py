@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx2
@@ -54,6 +55,16 @@ async def test_comments_blank_data_and_non_json_frames_are_skipped() -> None:
         b'data: {"event_type":"step.stop","index":0}\n\n',
     )
     assert [type(e) for e in events] == [w.StepStopEvent]
+
+
+@pytest.mark.anyio
+async def test_unicode_line_separators_inside_json_strings_do_not_split_an_event() -> None:
+    text = "a\u2028b\u2029c\x85d\x1ce"
+    payload = {"event_type": "step.delta", "index": 0, "delta": {"type": "text", "text": text}}
+    frame = f"event: step.delta\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+    (event,) = await _events(frame.encode())
+    assert isinstance(event, w.StepDeltaEvent) and isinstance(event.delta, w.TextDelta)
+    assert event.delta.text == text
 
 
 @pytest.mark.anyio

@@ -52,7 +52,9 @@ def application_default_credentials(
     """Load Application Default Credentials; return them and the project they name, if any.
 
     `quota_project` overrides the quota project of the credentials. `transport` carries
-    the token refreshes (tests pass a mock one).
+    the token refreshes (tests pass a mock one). This blocks (it reads files and, on
+    Google Cloud, may ask the metadata server): from async code, run it in a worker
+    thread. No token is fetched until the first request.
     """
     google_auth = _google_auth()
     exceptions = _google_auth("google.auth.exceptions")

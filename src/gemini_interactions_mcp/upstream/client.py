@@ -24,6 +24,7 @@ from pydantic import SecretStr, ValidationError
 from gemini_interactions_mcp import __version__
 
 from .auth import API_KEY_HEADER, ApiKeyAuth, UpstreamAuth
+from .continuation import next_hop_body
 from .endpoints import DEFAULT_API_VERSION, DEFAULT_BASE_URL, Endpoint, gemini_api
 from .errors import (
     ContinuationInterruptedError,
@@ -34,7 +35,7 @@ from .errors import (
 )
 from .resume import EventCallback, StreamRunner
 from .retry import Clock, RetryPolicy, Sleeper, call_with_retry
-from .wire import Interaction, ModelInfo, ModelPage, Status, merge_hops
+from .wire import Interaction, ModelInfo, ModelPage, merge_hops
 
 __all__ = [
     "API_KEY_HEADER",
@@ -416,25 +417,3 @@ class InteractionsClient:
 
     def _redact(self, text: str) -> str:
         return self._auth.redact(text)
-
-
-def next_hop_body(body: Mapping[str, Any], hop: Interaction) -> dict[str, Any] | None:
-    """The create body of the next continuation hop, or None when the turn is over.
-
-    Stored turns chain the hop by id and leave out the input; `store: false` turns
-    resend the original input with the token. Background and agent runs are
-    continued by the server, and a hop that hands back the token it was started with
-    made no progress, so neither is continued here.
-    """
-    token = hop.continuation_token
-    if hop.status != Status.REQUIRES_CONTINUATION or not token:
-        return None
-    if body.get("background") or "agent" in body or "agent_config" in body:
-        return None
-    if token == body.get("continuation_token"):
-        return None
-    following = {**body, "continuation_token": token}
-    if body.get("store") is not False:
-        following["previous_interaction_id"] = hop.id
-        following.pop("input", None)
-    return following
