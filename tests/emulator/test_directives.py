@@ -300,6 +300,7 @@ async def test_continue_is_ignored_for_background_runs(client: httpx2.AsyncClien
         "[[chars 5",
         "[[call]]",
         "[[call f {} extra]]",
+        "[[idle now]]",
     ],
 )
 async def test_a_malformed_directive_is_400_invalid_request(
@@ -307,3 +308,40 @@ async def test_a_malformed_directive_is_400_invalid_request(
 ) -> None:
     response = await client.post(URL, json={"model": MODEL, "input": text})
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
+
+
+async def test_idle_ends_the_turn_idle_and_the_next_input_continues_it(
+    client: httpx2.AsyncClient,
+) -> None:
+    first = await create(client, input="wait for me [[idle]]")
+    assert first["status"] == "idle"
+    assert reply_text(first) == "turn 1: wait for me"
+    assert (await get(client, first["id"]))["status"] == "idle"
+    second = await create(client, input="here I am", previous_interaction_id=first["id"])
+    assert second["status"] == "completed"
+    assert reply_text(second) == "turn 2: here I am"
+
+
+async def test_idle_gives_way_to_function_calls_and_failures(client: httpx2.AsyncClient) -> None:
+    calling = await create(client, input="[[idle]] [[call lookup]]", tools=FN)
+    assert calling["status"] == "requires_action"
+    failing = await create(client, input="[[idle]] [[fail safety]]", background=True)
+    assert (await wait_status(client, failing["id"], "failed"))["status"] == "failed"
+
+
+async def test_idle_with_continue_ends_the_last_hop_idle(client: httpx2.AsyncClient) -> None:
+    first = await create(client, input="long [[continue]] [[idle]]")
+    assert first["status"] == "requires_continuation"
+    second = await create(
+        client,
+        continuation_token=first["continuation_token"],
+        previous_interaction_id=first["id"],
+    )
+    assert second["status"] == "idle"
+
+
+async def test_a_cancel_of_an_idle_interaction_is_refused(client: httpx2.AsyncClient) -> None:
+    started = await create(client, input="[[idle]]", background=True)
+    await wait_status(client, started["id"], "idle")
+    response = await client.post(f"{URL}/{started['id']}/cancel")
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "failed_precondition")

@@ -10,10 +10,11 @@ import httpx2
 import pytest
 from google import genai
 from google.genai import _interactions as sdk_errors
+from google.oauth2.credentials import Credentials
 from pydantic import BaseModel
 from starlette.applications import Starlette
 
-from gemini_interactions_mcp.emulator import EmulatorConfig, serve_in_background
+from gemini_interactions_mcp.emulator import EmulatorConfig, create_app, serve_in_background
 
 from .conftest import AGENT, MODEL
 
@@ -279,3 +280,254 @@ async def test_sdk_raises_typed_errors_for_http_failures(sdk: Any) -> None:
         await sdk.create(model="gemini-3-pro-preview", input="retired")
     with pytest.raises(sdk_errors.BadRequestError):
         await sdk.create(agent=AGENT, input="needs background")
+
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "defer_loading": True,
+    "short_description": "weather",
+}
+
+
+async def test_sdk_server_tool_search_round_trip_parses_into_known_types(sdk: Any) -> None:
+    tools = [{"type": "tool_search"}, WEATHER]
+    first = await sdk.create(
+        model=MODEL,
+        input='[[toolsearch get_weather]] [[call get_weather {"city": "Oslo"}]]',
+        tools=tools,
+    )
+    assert first.status == "requires_action"
+    assert names(first.steps) == ["ToolSearchCallStep", "ToolSearchResultStep", "FunctionCallStep"]
+    search, loaded, call = first.steps
+    assert search.arguments.function_names == ["get_weather"]
+    assert loaded.call_id == search.id
+    assert [(f.name, f.defer_loading) for f in loaded.result] == [("get_weather", False)]
+    assert unknown_parts(first) == []
+    second = await sdk.create(
+        model=MODEL,
+        previous_interaction_id=first.id,
+        tools=tools,
+        input=[{"type": "function_result", "call_id": call.id, "result": {"sky": "clear"}}],
+    )
+    assert second.status == "completed"
+    assert unknown_parts(await sdk.get(second.id)) == []
+    assert unknown_parts(await sdk.get(first.id)) == []
+
+
+async def test_sdk_streams_tool_search_deltas_with_known_types(live_sdk: Any) -> None:
+    events = await collect(
+        await live_sdk.create(
+            model=MODEL,
+            input="[[toolsearch get_weather]]",
+            tools=[{"type": "tool_search"}, WEATHER],
+            stream=True,
+        )
+    )
+    deltas = {type(e.delta).__name__ for e in events if type(e).__name__ == "StepDelta"}
+    assert {"ToolSearchCallDelta", "ToolSearchResultDelta"} <= deltas
+    starts = [type(e.step).__name__ for e in events if type(e).__name__ == "StepStart"]
+    assert starts[:2] == ["ToolSearchCallStep", "ToolSearchResultStep"]
+    assert_clean_stream(events)
+
+
+async def test_sdk_client_tool_search_round_trip_with_declarations_in_the_result(
+    sdk: Any,
+) -> None:
+    tools = [
+        {
+            "type": "tool_search",
+            "execution": "client",
+            "name": "find_tools",
+            "description": "Finds tools.",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+        }
+    ]
+    first = await sdk.create(model=MODEL, input="[[toolsearch get_billing]]", tools=tools)
+    assert first.status == "requires_action"
+    (call,) = first.steps
+    assert (call.name, call.arguments) == ("find_tools", {"query": "get_billing"})
+    declaration = {"type": "function", "name": "get_billing", "parameters": {"type": "object"}}
+    second = await sdk.create(
+        model=MODEL,
+        previous_interaction_id=first.id,
+        tools=tools,
+        input=[
+            {
+                "type": "function_result",
+                "call_id": call.id,
+                "name": "find_tools",
+                "result": [declaration],
+            }
+        ],
+    )
+    assert second.status == "completed"
+    fetched = await sdk.get(second.id)
+    (answered,) = [s for s in fetched.steps if type(s).__name__ == "FunctionResultStep"]
+    assert [type(item).__name__ for item in answered.result] == ["Function"]
+    assert unknown_parts(fetched) == []
+
+
+async def test_sdk_sees_an_idle_interaction_unary_and_streamed(sdk: Any, live_sdk: Any) -> None:
+    paused = await sdk.create(model=MODEL, input="pause [[idle]]")
+    assert paused.status == "idle"
+    assert (await sdk.get(paused.id)).status == "idle"
+    assert unknown_parts(paused) == []
+    resumed = await sdk.create(model=MODEL, input="go on", previous_interaction_id=paused.id)
+    assert resumed.output_text == "turn 2: go on"
+    events = await collect(await live_sdk.create(model=MODEL, input="[[idle]]", stream=True))
+    assert [names(events)[-2], events[-2].status] == ["InteractionStatusUpdate", "idle"]
+    assert [names(events)[-1], events[-1].interaction.status] == [
+        "InteractionCompletedEvent",
+        "idle",
+    ]
+    assert_clean_stream(events)
+
+
+async def test_sdk_sends_media_processing_and_environment_mode_the_emulator_accepts(
+    sdk: Any,
+) -> None:
+    media = [
+        {"type": "text", "text": "look"},
+        {
+            "type": "audio",
+            "uri": "gs://b/a.wav",
+            "processing": {"type": "static", "start_offset": "1s", "end_offset": "9s"},
+        },
+        {
+            "type": "document",
+            "uri": "gs://b/d.pdf",
+            "resolution": "high",
+            "processing": {"type": "static", "page_options": {"start_page": 1, "end_page": 3}},
+        },
+        {
+            "type": "video",
+            "uri": "gs://b/v.mp4",
+            "processing": {"type": "static", "content_layers": ["frames", "audio"]},
+        },
+    ]
+    environment = {"type": "remote", "mode": "self_hosted", "custom_config": {"queue": "q"}}
+    created = await sdk.create(model=MODEL, input=media, environment=environment)
+    assert created.environment.mode == "self_hosted"
+    fetched = await sdk.get(created.id)
+    content = fetched.steps[0].content
+    assert names(content) == ["TextContent", "AudioContent", "DocumentContent", "VideoContent"]
+    assert content[2].processing.page_options.end_page == 3
+    assert content[3].processing.content_layers == ["frames", "audio"]
+    assert unknown_parts(fetched) == []
+
+
+VERTEX_PARENT = "/v1beta1/projects/oracle-proj/locations/us-central1"
+
+
+def make_vertex_client(base_url: str, http: httpx2.AsyncClient | None = None) -> genai.Client:
+    """The SDK configured for Vertex AI with a fixed access token and a quota project."""
+    options = genai.types.HttpOptions(
+        base_url=base_url,
+        api_version="v1beta1",
+        retry_options=genai.types.HttpRetryOptions(attempts=1),
+        httpx_async_client=http,
+    )
+    credentials = Credentials(token="ya29.oracle", quota_project_id="quota-proj")
+    return genai.Client(
+        vertexai=True,
+        project="oracle-proj",
+        location="us-central1",
+        credentials=credentials,
+        http_options=options,
+    )
+
+
+@pytest.fixture
+async def vertex_sdk(app: Starlette) -> AsyncIterator[Any]:
+    """The SDK's interactions surface on Vertex AI, in-process."""
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://emu") as http:
+        client = make_vertex_client("http://emu", http)
+        yield client.aio.interactions
+        await client.aio.aclose()
+
+
+async def test_sdk_on_vertex_creates_gets_and_cancels_on_project_paths(
+    vertex_sdk: Any, app: Starlette
+) -> None:
+    created = await vertex_sdk.create(model=MODEL, input="hello vertex")
+    assert created.output_text == "turn 1: hello vertex"
+    fetched = await vertex_sdk.get(created.id)
+    assert fetched.output_text == created.output_text
+    started = await vertex_sdk.create(model=MODEL, input="slow [[delay 200]]", background=True)
+    cancelled = await vertex_sdk.cancel(started.id)
+    assert cancelled.status == "cancelled"
+    assert unknown_parts([created, fetched, cancelled]) == []
+    requests = app.state.emulator.requests
+    assert [(r.method, r.path) for r in requests] == [
+        ("POST", f"{VERTEX_PARENT}/interactions"),
+        ("GET", f"{VERTEX_PARENT}/interactions/{created.id}"),
+        ("POST", f"{VERTEX_PARENT}/interactions"),
+        ("POST", f"{VERTEX_PARENT}/interactions/{started.id}/cancel"),
+    ]
+    for request in requests:
+        assert request.headers["authorization"] == "REDACTED"
+        assert request.headers["x-goog-user-project"] == "quota-proj"
+        assert "x-goog-api-key" not in request.headers
+
+
+async def test_sdk_on_vertex_streams_a_create_from_the_project_path() -> None:
+    app = create_app(EmulatorConfig(access_token="ya29.oracle"))
+    async with serve_in_background(app=app) as url:
+        client = make_vertex_client(url)
+        events = await collect(
+            await client.aio.interactions.create(model=MODEL, input="stream vertex", stream=True)
+        )
+        await client.aio.aclose()
+    assert names(events)[-1] == "InteractionCompletedEvent"
+    text = "".join(e.delta.text for e in events if type(e).__name__ == "StepDelta")
+    assert text == "turn 1: stream vertex"
+    assert_clean_stream(events)
+    (request,) = app.state.emulator.requests
+    assert request.path == f"{VERTEX_PARENT}/interactions"
+
+
+async def test_sdk_in_vertex_express_mode_uses_the_api_key_path(app: Starlette) -> None:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://emu") as http:
+        options = genai.types.HttpOptions(
+            base_url="http://emu",
+            api_version="v1beta1",
+            retry_options=genai.types.HttpRetryOptions(attempts=1),
+            httpx_async_client=http,
+        )
+        client = genai.Client(vertexai=True, api_key="AQ.express", http_options=options)
+        created: Any = await client.aio.interactions.create(model=MODEL, input="express")
+        await client.aio.aclose()
+    assert created.output_text == "turn 1: express"
+    (request,) = app.state.emulator.requests
+    assert (request.path, request.headers["x-goog-api-key"]) == (
+        "/v1beta1/interactions",
+        "REDACTED",
+    )
+
+
+async def test_sdk_lists_models_page_by_page(app: Starlette) -> None:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://emu") as http:
+        client = make_client("http://emu", http)
+        pager = await client.aio.models.list(config={"page_size": 7})
+        listed = [model async for model in pager]
+        await client.aio.aclose()
+    served = sorted(app.state.emulator.config.models)
+    assert [m.name for m in listed] == [f"models/{m}" for m in served]
+    flash = next(m for m in listed if m.name == "models/gemini-3-flash-preview")
+    assert flash.display_name == "Gemini 3 Flash Preview"
+    assert flash.input_token_limit and flash.output_token_limit
+    assert "generateContent" in (flash.supported_actions or [])
+    assert flash.thinking is True
+    queries = [r.query for r in app.state.emulator.requests]
+    assert len(queries) == -(-len(served) // 7)
+    assert all(q["pageSize"] == "7" for q in queries)

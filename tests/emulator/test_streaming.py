@@ -150,3 +150,17 @@ async def test_a_cancelled_run_ends_its_stream_with_a_cancelled_interaction(
     assert last is not None
     assert last.event == "interaction.completed"
     assert last.json()["interaction"]["status"] == "cancelled"  # type: ignore[index]
+
+
+async def test_an_idle_stream_ends_with_an_idle_status_update_and_completion(
+    client: httpx2.AsyncClient,
+) -> None:
+    body = {"model": MODEL, "input": "pause [[idle]]", "stream": True}
+    events, cut = await read_sse(client, "POST", URL, json=body)
+    assert not cut
+    assert [e["event_type"] for e in events[-2:]] == [
+        "interaction.status_update",
+        "interaction.completed",
+    ]
+    assert events[-2]["status"] == "idle"
+    assert events[-1]["interaction"]["status"] == "idle"

@@ -14,6 +14,59 @@ from .conftest import AGENT, KEY, MODEL, URL, create
 pytestmark = pytest.mark.anyio
 
 
+AUDIO = {"type": "audio", "uri": "gs://b/a.wav"}
+DOC = {"type": "document", "uri": "gs://b/d.pdf"}
+VIDEO = {"type": "video", "uri": "gs://b/v.mp4"}
+BAD_MEDIA: list[dict[str, Any]] = [
+    {**AUDIO, "processing": "agentic"},
+    {**AUDIO, "processing": 3},
+    {**AUDIO, "processing": {"type": "dynamic"}},
+    {**AUDIO, "processing": {"type": "static", "start_offset": "ten"}},
+    {**AUDIO, "processing": {"type": "static", "start_offset": "5s", "end_offset": "2s"}},
+    {**AUDIO, "processing": {"type": "static", "end_offset": "0s"}},
+    {**VIDEO, "processing": {"type": "static", "fps": 0}},
+    {**VIDEO, "processing": {"type": "static", "content_layers": ["smell"]}},
+    {**VIDEO, "processing": {"type": "static", "content_layers": "frames"}},
+    {**DOC, "resolution": "huge"},
+    {**DOC, "processing": {"type": "static", "page_options": []}},
+    {**DOC, "processing": {"type": "static", "page_options": {"start_page": 0}}},
+    {**DOC, "processing": {"type": "static", "page_options": {"start_page": 3, "end_page": 2}}},
+    {**DOC, "processing": {"type": "static", "page_options": {"content_layers": ["ink"]}}},
+    {**DOC, "processing": {"type": "static", "spreadsheet_options": {"sheet_index": 0}}},
+    {**DOC, "processing": {"type": "static", "spreadsheet_options": {"visible_cells": "all"}}},
+]
+GOOD_MEDIA: list[dict[str, Any]] = [
+    {**AUDIO, "processing": "static"},
+    {**AUDIO, "processing": {"type": "static", "start_offset": "10.5s", "end_offset": "30s"}},
+    {**VIDEO, "processing": "agentic"},
+    {
+        **VIDEO,
+        "processing": {"type": "static", "fps": 0.5, "content_layers": ["frames", "transcript"]},
+    },
+    {
+        **DOC,
+        "resolution": "ultra_high",
+        "processing": {
+            "type": "static",
+            "page_options": {"start_page": 2, "end_page": 2, "content_layers": ["page_text"]},
+            "spreadsheet_options": {
+                "sheet_index": 1,
+                "visible_cells": "A1:D10",
+                "content_layers": ["data", "formulas"],
+            },
+        },
+    },
+]
+BAD_ENVIRONMENTS: list[Any] = [
+    7,
+    {"type": "local"},
+    {"type": "remote", "mode": "forever"},
+    {"type": "remote", "custom_config": {"a": 1}},
+    {"type": "remote", "mode": "on_demand", "custom_config": {"a": 1}},
+    {"type": "remote", "mode": "self_hosted", "custom_config": "a"},
+]
+
+
 async def error_of(client: httpx2.AsyncClient, body: Any) -> tuple[int, str, str]:
     response = await client.post(URL, json=body)
     error = response.json()["error"]
@@ -53,6 +106,18 @@ async def error_of(client: httpx2.AsyncClient, body: Any) -> tuple[int, str, str
             "invalid_request",
         ),
         ({"model": MODEL, "input": "[[chars many]]"}, "invalid_request"),
+        *[({"model": MODEL, "input": [block]}, "invalid_request") for block in BAD_MEDIA],
+        *[
+            ({"model": MODEL, "input": "x", "environment": env}, "invalid_request")
+            for env in BAD_ENVIRONMENTS
+        ],
+        (
+            {
+                "model": MODEL,
+                "input": [{"type": "function_result", "call_id": "c", "result": [{"type": "x"}]}],
+            },
+            "invalid_request",
+        ),
         ({"model": MODEL, "input": "[[call f {bad json}]]"}, "invalid_request"),
         ([1, 2], "invalid_request"),
     ],
@@ -124,3 +189,32 @@ async def test_the_api_revision_header_is_accepted_and_ignored(client: httpx2.As
         URL, json={"model": MODEL, "input": "x"}, headers={"Api-Revision": "2026-05-20"}
     )
     assert response.status_code == 200
+
+
+async def test_media_processing_options_are_accepted_and_kept_in_the_timeline(
+    client: httpx2.AsyncClient,
+) -> None:
+    text = {"type": "text", "text": "look"}
+    created = await create(client, input=[text, *GOOD_MEDIA])
+    fetched = await client.get(f"{URL}/{created['id']}")
+    assert fetched.json()["steps"][0]["content"][1:] == GOOD_MEDIA
+
+
+async def test_a_self_hosted_environment_with_custom_config_is_echoed(
+    client: httpx2.AsyncClient,
+) -> None:
+    environment = {"type": "remote", "mode": "self_hosted", "custom_config": {"queue": "q"}}
+    created = await create(client, input="x", environment=environment)
+    assert created["environment"] == environment
+    assert (await create(client, input="x", environment="env_1"))["environment"] == "env_1"
+
+
+async def test_function_results_may_hold_function_declarations_and_media(
+    client: httpx2.AsyncClient,
+) -> None:
+    tools = [{"type": "function", "name": "f"}]
+    first = await create(client, input="[[call f]]", tools=tools)
+    result = [{"type": "function", "name": "g"}, {**DOC, "resolution": "low"}]
+    answer = {"type": "function_result", "call_id": first["steps"][0]["id"], "result": result}
+    second = await create(client, input=[answer], previous_interaction_id=first["id"])
+    assert second["status"] == "completed"

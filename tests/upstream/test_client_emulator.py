@@ -291,3 +291,42 @@ async def test_a_server_error_on_create_is_mapped_and_not_retried(upstream: Upst
     assert caught.value.status_code == 500
     posts = [c for c in upstream.calls() if c[0] == "POST"]
     assert len(posts) == 1
+
+
+@pytest.mark.anyio
+async def test_an_idle_turn_ends_needing_input_streamed_followed_and_chained(
+    upstream: Upstream,
+) -> None:
+    async with upstream.client() as client:
+        streamed = await client.create_stream({"model": MODEL, "input": "hold on [[idle]]"})
+        assert streamed.status == w.Status.IDLE
+        assert streamed.needs_input and not streamed.is_running
+        assert streamed.output_text == "turn 1: hold on"
+        started = await client.create(
+            {"model": MODEL, "input": "later [[idle]] [[delay 5]]", "background": True}
+        )
+        followed = await client.follow(started.id)
+        assert followed.status == "idle"
+        chained = await client.create(
+            {"model": MODEL, "input": "resume", "previous_interaction_id": followed.id}
+        )
+    assert chained.output_text == "turn 2: resume"
+
+
+@pytest.mark.anyio
+async def test_tool_search_steps_arrive_whole_from_a_stream(upstream: Upstream) -> None:
+    tools = [
+        {"type": "tool_search"},
+        {"type": "function", "name": "get_weather", "defer_loading": True},
+    ]
+    collector = Collector()
+    async with upstream.client() as client:
+        body = {"model": MODEL, "input": "[[toolsearch get_weather]]", "tools": tools}
+        streamed = await client.create_stream(body, collector)
+        stored = await client.get(streamed.id)
+    search, loaded, _ = streamed.steps
+    assert isinstance(search, w.ToolSearchCallStep)
+    assert search.arguments.function_names == ["get_weather"]
+    assert isinstance(loaded, w.ToolSearchResultStep)
+    assert [f.name for f in loaded.result] == ["get_weather"]
+    assert [s.to_wire() for s in streamed.steps] == [s.to_wire() for s in stored.output_steps]

@@ -327,21 +327,30 @@ async def test_follow_of_an_unknown_interaction_raises_not_found(fake_time: Fake
 
 
 @pytest.mark.anyio
-async def test_a_stream_ending_on_a_terminal_status_update_needs_no_completion(
-    fake_time: FakeTime,
+@pytest.mark.parametrize("status", ["requires_action", "idle"])
+async def test_a_stream_ending_on_a_waiting_status_update_needs_no_completion(
+    fake_time: FakeTime, status: str
 ) -> None:
     events = [
         *hop_events("v1_a", ["x"])[:5],
         {
             "event_type": "interaction.status_update",
             "interaction_id": "v1_a",
-            "status": "requires_action",
+            "status": status,
             "event_id": "s",
         },
     ]
-    async with make_client(lambda _: sse_response(events), fake_time) as client:
+    requests: list[httpx2.Request] = []
+
+    def serve(request: httpx2.Request) -> httpx2.Response:
+        requests.append(request)
+        return sse_response(events)
+
+    async with make_client(serve, fake_time) as client:
         result = await client.create_stream({"model": "m", "input": "x"})
-    assert result.status == "requires_action"
+    assert result.status == status and result.needs_input
+    # Nothing runs upstream while it waits for input: no resume, no status check.
+    assert len(requests) == 1 and fake_time.sleeps == []
 
 
 @pytest.mark.anyio

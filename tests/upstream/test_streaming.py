@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx2
@@ -54,6 +55,16 @@ async def test_comments_blank_data_and_non_json_frames_are_skipped() -> None:
         b'data: {"event_type":"step.stop","index":0}\n\n',
     )
     assert [type(e) for e in events] == [w.StepStopEvent]
+
+
+@pytest.mark.anyio
+async def test_unicode_line_separators_inside_json_strings_do_not_split_an_event() -> None:
+    text = "a\u2028b\u2029c\x85d\x1ce"
+    payload = {"event_type": "step.delta", "index": 0, "delta": {"type": "text", "text": text}}
+    frame = f"event: step.delta\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+    (event,) = await _events(frame.encode())
+    assert isinstance(event, w.StepDeltaEvent) and isinstance(event.delta, w.TextDelta)
+    assert event.delta.text == text
 
 
 @pytest.mark.anyio
@@ -199,6 +210,47 @@ def test_assembler_fills_tool_steps_from_their_deltas() -> None:
     # A delta whose step.start was never seen still lands in a step of the right type.
     assert isinstance(ran, w.CodeExecutionResultStep) and ran.result == "1\n"
     assert isinstance(answered, w.FunctionResultStep) and answered.result == {"ok": True}
+
+
+def test_assembler_builds_tool_search_steps_from_their_deltas() -> None:
+    declaration = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    result = _feed(
+        {"event_type": "step.start", "index": 0, "step": {"type": "tool_search_call", "id": "t1"}},
+        _delta(0, type="tool_search_call", arguments={"function_names": ["get_weather"]}),
+        {"event_type": "step.stop", "index": 0},
+        {
+            "event_type": "step.start",
+            "index": 1,
+            "step": {"type": "tool_search_result", "call_id": "t1"},
+        },
+        _delta(1, type="tool_search_result", result=[declaration], signature="sig"),
+        {"event_type": "step.stop", "index": 1},
+    ).result()
+    call, loaded = result.steps
+    assert isinstance(call, w.ToolSearchCallStep)
+    assert (call.id, call.arguments.function_names) == ("t1", ["get_weather"])
+    assert isinstance(loaded, w.ToolSearchResultStep)
+    assert loaded.call_id == "t1" and loaded.signature == "sig"
+    assert [f.name for f in loaded.result] == ["get_weather"]
+    assert loaded.result[0].parameters == {"type": "object"}
+
+
+def test_assembler_keeps_deltas_of_unknown_types_on_their_step() -> None:
+    result = _feed(
+        {"event_type": "step.start", "index": 0, "step": {"type": "hologram_call", "id": "h1"}},
+        _delta(0, type="hologram_call", arguments={"beam": 2}),
+        {"event_type": "step.start", "index": 1, "step": {"type": "model_output"}},
+        _delta(1, type="text", text="hi"),
+        _delta(1, type="smell", ppm=3),
+        # A newer step streamed mid-stream, its start never seen.
+        _delta(2, type="sonar_result", result=[1]),
+    ).result()
+    hologram, output, sonar = result.steps
+    assert isinstance(hologram, w.UnknownStep)
+    assert hologram.raw == {"type": "hologram_call", "id": "h1", "arguments": {"beam": 2}}
+    assert isinstance(output, w.ModelOutputStep) and result.output_text == "hi"
+    assert output.model_extra == {"unknown_deltas": [{"type": "smell", "ppm": 3}]}
+    assert isinstance(sonar, w.UnknownStep) and sonar.raw == {"type": "sonar_result", "result": [1]}
 
 
 def test_assembler_joins_streamed_function_arguments() -> None:

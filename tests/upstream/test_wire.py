@@ -109,6 +109,32 @@ STEPS: list[tuple[dict[str, Any], type[Any]]] = [
     ({"type": "retrieval_result", "call_id": "r1", "is_error": False}, w.RetrievalResultStep),
     ({"type": "processing_call", "id": "p1"}, w.ProcessingCallStep),
     ({"type": "processing_result", "call_id": "p1"}, w.ProcessingResultStep),
+    (
+        {
+            "type": "tool_search_call",
+            "id": "ts1",
+            "arguments": {"function_names": ["get_weather"]},
+            "signature": "c2ln",
+        },
+        w.ToolSearchCallStep,
+    ),
+    (
+        {
+            "type": "tool_search_result",
+            "call_id": "ts1",
+            "result": [
+                {
+                    "type": "function",
+                    "name": "get_weather",
+                    "description": "Weather now.",
+                    "parameters": {"type": "object"},
+                    "defer_loading": False,
+                }
+            ],
+            "signature": "c2ln",
+        },
+        w.ToolSearchResultStep,
+    ),
 ]
 
 CONTENTS: list[tuple[dict[str, Any], type[Any]]] = [
@@ -123,6 +149,64 @@ CONTENTS: list[tuple[dict[str, Any], type[Any]]] = [
         w.VideoContent,
     ),
     ({"type": "document", "uri": "gs://d.pdf", "mime_type": "application/pdf"}, w.DocumentContent),
+]
+
+# Each content with every processing form it takes (google-genai 3.6.1).
+PROCESSED: list[tuple[dict[str, Any], type[Any]]] = [
+    ({"type": "audio", "uri": "gs://a.wav", "processing": "static"}, str),
+    (
+        {
+            "type": "audio",
+            "uri": "gs://a.wav",
+            "processing": {"type": "static", "start_offset": "10.5s", "end_offset": "30s"},
+        },
+        w.AudioStaticProcessing,
+    ),
+    (
+        {
+            "type": "document",
+            "uri": "gs://d.pdf",
+            "resolution": "high",
+            "processing": {
+                "type": "static",
+                "page_options": {
+                    "content_layers": ["page_image", "page_text"],
+                    "start_page": 2,
+                    "end_page": 5,
+                },
+            },
+        },
+        w.DocumentStaticProcessing,
+    ),
+    (
+        {
+            "type": "document",
+            "uri": "gs://s.xlsx",
+            "processing": {
+                "type": "static",
+                "spreadsheet_options": {
+                    "content_layers": ["data", "formulas"],
+                    "sheet_index": 2,
+                    "visible_cells": "A1:D10",
+                },
+            },
+        },
+        w.DocumentStaticProcessing,
+    ),
+    (
+        {
+            "type": "video",
+            "uri": "gs://v.mp4",
+            "processing": {
+                "type": "static",
+                "fps": 0.5,
+                "start_offset": "1s",
+                "content_layers": ["frames", "transcript"],
+            },
+        },
+        w.VideoStaticProcessing,
+    ),
+    ({"type": "video", "uri": "gs://v.mp4", "processing": "agentic"}, str),
 ]
 
 ANNOTATIONS: list[tuple[dict[str, Any], type[Any]]] = [
@@ -187,6 +271,63 @@ DELTAS: list[tuple[dict[str, Any], type[Any]]] = [
     ({"type": "retrieval_result", "is_error": True}, w.RetrievalResultDelta),
     ({"type": "processing_call"}, w.ProcessingCallDelta),
     ({"type": "processing_result"}, w.ProcessingResultDelta),
+    (
+        {"type": "tool_search_call", "arguments": {"function_names": ["f"]}, "signature": "s"},
+        w.ToolSearchCallDelta,
+    ),
+    (
+        {"type": "tool_search_result", "result": [{"type": "function", "name": "f"}]},
+        w.ToolSearchResultDelta,
+    ),
+]
+
+TOOLS: list[tuple[dict[str, Any], type[Any]]] = [
+    (
+        {
+            "type": "function",
+            "name": "f",
+            "description": "Does f.",
+            "parameters": {"type": "object"},
+            "defer_loading": True,
+            "short_description": "f things",
+        },
+        w.FunctionTool,
+    ),
+    ({"type": "tool_search"}, w.ToolSearchTool),
+    (
+        {
+            "type": "tool_search",
+            "execution": "client",
+            "name": "find_tools",
+            "description": "Finds tools.",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
+        },
+        w.ToolSearchTool,
+    ),
+    (
+        {
+            "type": "mcp_server",
+            "name": "srv",
+            "url": "https://x/mcp",
+            "headers": {"Authorization": "Bearer t"},
+            "allowed_tools": [{"mode": "auto", "tools": ["a"]}],
+            "defer_loading": True,
+        },
+        w.McpServerTool,
+    ),
+    ({"type": "google_search", "search_types": ["web_search"]}, w.GoogleSearchTool),
+    ({"type": "code_execution"}, w.CodeExecutionTool),
+    ({"type": "url_context"}, w.UrlContextTool),
+    (
+        {"type": "file_search", "file_search_store_names": ["s"], "top_k": 3},
+        w.FileSearchTool,
+    ),
+    ({"type": "google_maps", "enable_widget": True, "latitude": 1.5}, w.GoogleMapsTool),
+    ({"type": "computer_use", "environment": "browser"}, w.ComputerUseTool),
+    (
+        {"type": "retrieval", "retrieval_types": ["rag_store"], "rag_store_config": {"a": 1}},
+        w.RetrievalTool,
+    ),
 ]
 
 EVENTS: list[tuple[dict[str, Any], type[Any]]] = [
@@ -231,6 +372,7 @@ _STEP = TypeAdapter[w.Step](w.Step)
 _CONTENT = TypeAdapter[w.Content](w.Content)
 _ANNOTATION = TypeAdapter[w.Annotation](w.Annotation)
 _DELTA = TypeAdapter[w.Delta](w.Delta)
+_TOOL = TypeAdapter[w.Tool](w.Tool)
 
 
 @pytest.mark.parametrize(("raw", "cls"), STEPS, ids=[s[0]["type"] for s in STEPS])
@@ -245,6 +387,76 @@ def test_every_content_type_parses_to_its_model(raw: dict[str, Any], cls: type[A
     content = _CONTENT.validate_python(raw)
     assert type(content) is cls
     assert content.to_wire() == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "cls"), PROCESSED, ids=[str(p[0]["processing"]) for p in PROCESSED]
+)
+def test_audio_document_and_video_processing_parse_and_round_trip(
+    raw: dict[str, Any], cls: type[Any]
+) -> None:
+    content = _CONTENT.validate_python(raw)
+    assert type(getattr(content, "processing", None)) is cls
+    assert content.to_wire() == raw
+
+
+def test_a_processing_object_of_an_unknown_type_is_kept() -> None:
+    raw = {"type": "video", "uri": "u", "processing": {"type": "agentic", "budget": 3}}
+    content = _CONTENT.validate_python(raw)
+    assert isinstance(content, w.VideoContent)
+    assert isinstance(content.processing, w.UnknownProcessing)
+    assert content.to_wire() == raw
+
+
+@pytest.mark.parametrize(("raw", "cls"), TOOLS, ids=[t[0]["type"] for t in TOOLS])
+def test_every_tool_type_parses_to_its_model(raw: dict[str, Any], cls: type[Any]) -> None:
+    tool = _TOOL.validate_python(raw)
+    assert type(tool) is cls
+    assert tool.to_wire() == raw
+
+
+def test_function_result_items_may_be_function_declarations() -> None:
+    raw = {
+        "type": "function_result",
+        "call_id": "c1",
+        "name": "find_tools",
+        "result": [
+            {"type": "function", "name": "get_billing", "parameters": {"type": "object"}},
+            {"type": "text", "text": "one more"},
+            {"type": "hologram"},
+        ],
+    }
+    step = _STEP.validate_python(raw)
+    assert isinstance(step, w.FunctionResultStep)
+    assert isinstance(step.result, list)
+    assert [type(item) for item in step.result] == [w.FunctionTool, w.TextContent, w.UnknownContent]
+    assert step.to_wire() == raw
+
+
+def test_interaction_echoes_typed_tools_and_environment() -> None:
+    raw = {
+        "id": "v1_a",
+        "status": "completed",
+        "tools": [
+            {"type": "tool_search"},
+            {"type": "function", "name": "f", "defer_loading": True},
+            {"type": "teleport"},
+        ],
+        "environment": {
+            "type": "remote",
+            "mode": "self_hosted",
+            "custom_config": {"queue": "q1"},
+            "sources": [{"type": "inline", "target": "a.txt", "content": "hi"}],
+        },
+    }
+    interaction = w.Interaction.model_validate(raw)
+    assert interaction.tools is not None
+    assert [type(t) for t in interaction.tools] == [w.ToolSearchTool, w.FunctionTool, w.UnknownTool]
+    assert isinstance(interaction.environment, w.Environment)
+    assert interaction.environment.mode == "self_hosted"
+    assert interaction.to_wire() == raw
+    by_id = w.Interaction.model_validate({"id": "v1_a", "status": "completed", "environment": "e1"})
+    assert by_id.environment == "e1"
 
 
 @pytest.mark.parametrize(("raw", "cls"), ANNOTATIONS, ids=[a[0]["type"] for a in ANNOTATIONS])
@@ -333,6 +545,17 @@ def test_running_statuses() -> None:
     for status in w.Status:
         if status.value not in w.RUNNING_STATUSES:
             assert not w.is_running(status.value)
+
+
+def test_idle_and_requires_action_need_input_and_are_not_running() -> None:
+    needing = {s.value for s in w.Status if w.needs_input(s.value)}
+    assert needing == {"requires_action", "idle"}
+    assert not w.is_running("idle")
+    assert not w.needs_input(None) and not w.needs_input("hibernating")
+    idle = w.Interaction.model_validate({"id": "v1_a", "status": "idle"})
+    assert idle.needs_input and not idle.is_running
+    done = w.Interaction.model_validate({"id": "v1_a", "status": "completed"})
+    assert not done.needs_input
 
 
 def _interaction(*steps: dict[str, Any]) -> w.Interaction:

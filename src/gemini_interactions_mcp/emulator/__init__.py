@@ -12,7 +12,8 @@ It stands alone (it imports nothing else from this package) and works on plain d
 
 What the scripted model answers, and its prompt directives, are documented in
 :mod:`.scripted`; the Deep Research agent in :mod:`.research`; event ids and streaming in
-:mod:`.sse`.
+:mod:`.sse`; routes (Gemini API and Vertex AI paths) and credentials in :mod:`.app`;
+the model listing in :mod:`.catalog`.
 """
 
 from .app import create_app

@@ -2,7 +2,14 @@
 
 Routes, for any version segment and behind any path prefix:
 ``POST /{v}/interactions``, ``GET|DELETE /{v}/interactions/{id}`` and
-``POST /{v}/interactions/{id}/cancel``. Anything else is a 404 with the error envelope.
+``POST /{v}/interactions/{id}/cancel``; the same under Vertex AI's
+``/{v}/projects/{project}/locations/{location}/`` (interactions made there are seen
+only there), and ``GET /{v}/models`` (the Gemini API's model listing, see
+:mod:`.catalog`). Anything else is a 404 with the error envelope.
+
+Credentials: ``x-goog-api-key`` (or ``?key=``), checked against
+``EmulatorConfig.api_key``, or ``Authorization: Bearer <token>``, checked against
+``EmulatorConfig.access_token``; unset, any non-empty value passes.
 
 The endpoint is a raw ASGI callable because two faults need control a framework
 response does not give: cutting a connection after the headers, or mid-stream.
@@ -20,9 +27,9 @@ from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route as StarletteRoute
 
-from . import sse
+from . import catalog, sse
 from .config import EmulatorConfig
 from .emulator import Emulator, RecordedRequest
 from .errors import ApiError, invalid, not_found
@@ -50,16 +57,38 @@ class StreamReply:
     after: int = 0
 
 
-def match(path: str, method: str) -> tuple[str, str | None] | None:
-    """Which operation a path names: (operation, interaction id) or None."""
+@dataclass(frozen=True)
+class Operation:
+    """What a request names: the operation, the interaction id and the Vertex AI parent."""
+
+    operation: str
+    interaction_id: str | None = None
+    parent: str = ""
+
+
+def match(path: str, method: str) -> Operation | None:
+    """Which operation a path names, or None."""
     parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[-1] == "models" and "projects" not in parts:
+        return Operation("models") if method == "GET" else None
     if len(parts) >= 2 and parts[-1] == "interactions" and method == "POST":
-        return "create", None
-    if len(parts) >= 3 and parts[-2] == "interactions" and method in ("GET", "DELETE"):
-        return method.lower(), parts[-1]
-    if len(parts) >= 4 and parts[-3] == "interactions" and parts[-1] == "cancel":
-        return ("cancel", parts[-2]) if method == "POST" else None
-    return None
+        found: tuple[str, str | None, int] = ("create", None, len(parts) - 1)
+    elif len(parts) >= 3 and parts[-2] == "interactions" and method in ("GET", "DELETE"):
+        found = (method.lower(), parts[-1], len(parts) - 2)
+    elif len(parts) >= 4 and parts[-3] == "interactions" and parts[-1] == "cancel":
+        if method != "POST":
+            return None
+        found = ("cancel", parts[-2], len(parts) - 3)
+    else:
+        return None
+    operation, interaction_id, at = found
+    prefix = parts[:at]
+    if "projects" not in prefix:
+        return Operation(operation, interaction_id)
+    # Vertex AI: .../{v}/projects/{project}/locations/{location}/interactions...
+    if len(prefix) < 5 or prefix[-4] != "projects" or prefix[-2] != "locations":
+        return None
+    return Operation(operation, interaction_id, "/".join(prefix[-4:]))
 
 
 class InteractionsEndpoint:
@@ -90,7 +119,7 @@ class InteractionsEndpoint:
             if fault is not None and not fault.drop_after_headers:
                 raise fault.error()
             drop = fault is not None
-            self.emulator.check_api_key(_api_key(headers, query))
+            self.emulator.check_credentials(*_credentials(headers, query))
             self.emulator.check_rate()
             if bad_json:
                 raise invalid("Invalid JSON payload received.")
@@ -103,12 +132,14 @@ class InteractionsEndpoint:
             await self._send_stream(send, receive, reply, cut=drop)
 
     async def _dispatch(
-        self, route: tuple[str, str | None], query: dict[str, str], payload: Any
+        self, route: Operation, query: dict[str, str], payload: Any
     ) -> JsonReply | StreamReply:
-        operation, interaction_id = route
+        operation, interaction_id, parent = route.operation, route.interaction_id, route.parent
         emulator = self.emulator
+        if operation == "models":
+            return JsonReply(catalog.page(emulator.config.models, query))
         if operation == "create":
-            created = await emulator.create(payload)
+            created = await emulator.create(payload, parent=parent)
             if created.request.stream:
                 return StreamReply(created.record)
             if not created.request.background:
@@ -118,11 +149,11 @@ class InteractionsEndpoint:
             return JsonReply(created.record.view(full=False))
         assert interaction_id is not None
         if operation == "cancel":
-            return JsonReply(emulator.cancel(interaction_id))
+            return JsonReply(emulator.cancel(interaction_id, parent=parent))
         if operation == "delete":
-            emulator.delete(interaction_id)
+            emulator.delete(interaction_id, parent=parent)
             return JsonReply({})
-        record = emulator.lookup(interaction_id)
+        record = emulator.lookup(interaction_id, parent=parent)
         if _flag(query.get("stream")):
             after = 0
             if query.get("last_event_id"):
@@ -206,13 +237,11 @@ def _flag(value: str | None) -> bool:
     return value is not None and value.lower() in ("true", "1")
 
 
-def _api_key(headers: dict[str, str], query: dict[str, str]) -> str | None:
-    if headers.get("x-goog-api-key"):
-        return headers["x-goog-api-key"]
-    if query.get("key"):
-        return query["key"]
+def _credentials(headers: dict[str, str], query: dict[str, str]) -> tuple[str | None, str | None]:
+    """The API key and the bearer token a request carries (either may be missing)."""
+    key = headers.get("x-goog-api-key") or query.get("key") or None
     scheme, _, token = headers.get("authorization", "").partition(" ")
-    return token if scheme.lower() == "bearer" and token else None
+    return key, (token.strip() if scheme.lower() == "bearer" and token.strip() else None)
 
 
 def _recorded(
@@ -242,7 +271,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
                 group.cancel_scope.cancel()
 
     app = Starlette(
-        routes=[Route("/{path:path}", InteractionsEndpoint(emulator))], lifespan=lifespan
+        routes=[StarletteRoute("/{path:path}", InteractionsEndpoint(emulator))], lifespan=lifespan
     )
     app.state.emulator = emulator
     return app

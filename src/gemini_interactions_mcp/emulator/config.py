@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The SDK's open `Model` enum (google-genai 3.x): every id the emulator serves by default.
+# The SDK's open `Model` enum (google-genai 3.6.1): every id the emulator serves by default.
 CURRENT_MODELS: frozenset[str] = frozenset(
     {
         "gemma-4-26b-a4b-it",
@@ -34,6 +34,7 @@ CURRENT_MODELS: frozenset[str] = frozenset(
         "gemini-4-argon",
         "gemini-4-carbon",
         "gemini-4-hydrogen",
+        "gemini-4-neon",
         "gemini-3.8-flash-tts",
         "gemini-3.8-flash-lite-tts",
         "gemini-3.5-transcribe",
@@ -85,6 +86,8 @@ class EmulatorConfig:
 
     api_key: str | None = None
     """None: any non-empty key is accepted; otherwise the key must match exactly."""
+    access_token: str | None = None
+    """For ``Authorization: Bearer``: None accepts any non-empty token, else it must match."""
     models: frozenset[str] = CURRENT_MODELS
     retired_models: frozenset[str] = RETIRED_MODELS
     agents: frozenset[str] = DEEP_RESEARCH_AGENTS

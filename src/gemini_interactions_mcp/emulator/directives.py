@@ -1,7 +1,9 @@
 """Prompt directives: ``[[name args]]`` markers that script what the emulated model does.
 
-The meaning of each directive is documented in :mod:`.scripted`. This module only finds
-them, checks their arguments and removes them from the text that the model echoes.
+The meaning of each directive is documented in :mod:`.scripted`: ``call``, ``search``,
+``code``, ``url``, ``mcp``, ``toolsearch``, ``think``, ``chars``, ``delay``, ``error``,
+``fail``, ``drop``, ``continue`` and ``idle``. This module only finds them, checks their
+arguments and removes them from the text that the model echoes.
 A ``[[word ...]]`` whose word is not a directive stays in the text untouched; a known
 directive with bad arguments is a 400 ``invalid_request``, so test typos fail loudly.
 """
@@ -29,6 +31,8 @@ NAMES = frozenset(
         "fail",
         "drop",
         "continue",
+        "toolsearch",
+        "idle",
     }
 )
 _HEAD = re.compile(r"\[\[([a-z]+)\b")
@@ -110,7 +114,7 @@ def _parse_call(text: str, pos: int) -> tuple[Directive, int]:
 
 
 def _checked(name: str, arg: str) -> Directive:
-    if name in ("think", "continue"):
+    if name in ("think", "continue", "idle"):
         if arg:
             raise invalid(f"Directive [[{name}]] takes no arguments.")
         return Directive(name)
@@ -141,4 +145,6 @@ def _checked(name: str, arg: str) -> Directive:
         if len(parts) != 2:
             raise invalid("Directive [[mcp SERVER TOOL]] needs a server and a tool name.")
         return Directive(name, arg, tuple(parts))
+    if name == "toolsearch":
+        return Directive(name, arg, tuple(arg.split()))
     return Directive(name, arg, arg)

@@ -70,7 +70,9 @@ class _Ticket:
     """What a continuation token resumes."""
 
     owner: str
+    parent: str
     rest: str
+    status: str
     turns: int
     context_chars: int
     input_digest: str
@@ -165,11 +167,24 @@ class Emulator:
                 return fault
         return None
 
-    def check_api_key(self, key: str | None) -> None:
-        if not key:
-            raise ApiError(401, "authentication", "API key missing. Pass x-goog-api-key.")
-        if self.config.api_key is not None and key != self.config.api_key:
-            raise ApiError(401, "authentication", "API key not valid. Pass a valid API key.")
+    def check_credentials(self, key: str | None, token: str | None) -> None:
+        """An API key or a bearer access token must be present and, if configured, match."""
+        if key:
+            if self.config.api_key is not None and key != self.config.api_key:
+                raise ApiError(401, "authentication", "API key not valid. Pass a valid API key.")
+        elif token:
+            if self.config.access_token is not None and token != self.config.access_token:
+                raise ApiError(
+                    401,
+                    "authentication",
+                    "Request had invalid authentication credentials; refresh the access token.",
+                )
+        else:
+            raise ApiError(
+                401,
+                "authentication",
+                "API key missing. Pass x-goog-api-key or an Authorization bearer token.",
+            )
 
     def check_rate(self) -> None:
         limit = self.config.requests_per_minute
@@ -188,26 +203,27 @@ class Emulator:
             )
         window.append(now)
 
-    def lookup(self, interaction_id: str) -> Record:
+    def lookup(self, interaction_id: str, *, parent: str = "") -> Record:
+        """A stored interaction under ``parent`` (a Vertex AI parent, or "" for the others)."""
         record = self._state.records.get(interaction_id)
-        if record is None:
+        if record is None or record.parent != parent:
             raise not_found(f"Interaction '{interaction_id}' was not found.")
         return record
 
-    async def create(self, body: Any) -> Created:
+    async def create(self, body: Any, *, parent: str = "") -> Created:
         request = parse_create(body, self.config)
         if self.config.latency_ms > 0:
             await anyio.sleep(self.config.latency_ms / 1000)
         previous = None
         if request.previous_interaction_id is not None:
-            previous = self.lookup(request.previous_interaction_id)
+            previous = self.lookup(request.previous_interaction_id, parent=parent)
             if not previous.done:
                 raise invalid(
                     f"Interaction '{previous.id}' is still {previous.status}.",
                     code="failed_precondition",
                 )
         if request.continuation_token is not None:
-            return self._continue(request)
+            return self._continue(request, parent)
         call_names = self._check_results(request, previous)
         turns = (previous.turns if previous else 0) + count_turns(request.input_steps)
         context = input_chars(request.input_steps)
@@ -215,25 +231,31 @@ class Emulator:
             context += previous.context_chars + _output_chars(previous)
         if request.agent is not None:
             research = script_research(request, turns=turns, previous=previous, config=self.config)
-            record = self._new_record(request, turns, context)
+            record = self._new_record(request, turns, context, parent)
             record.research_query = research.query
             record.research_kind = research.kind
             record.drop_after = research.drop_after
             self._start(record, research.plan)
             return Created(record, request)
         scripted = script_model(request, turns=turns, call_names=call_names, config=self.config)
-        record = self._new_record(request, turns, context)
+        record = self._new_record(request, turns, context, parent)
         record.drop_after = scripted.drop_after
         if scripted.rest is not None:
             token = scripted.plan.fields["continuation_token"]
             self._state.tickets[token] = _Ticket(
-                record.id, scripted.rest, turns, context, _digest(request.body.get("input"))
+                record.id,
+                parent,
+                scripted.rest,
+                scripted.rest_status,
+                turns,
+                context,
+                _digest(request.body.get("input")),
             )
         self._start(record, scripted.plan)
         return Created(record, request, scripted.unary_error)
 
-    def cancel(self, interaction_id: str) -> dict[str, Any]:
-        record = self.lookup(interaction_id)
+    def cancel(self, interaction_id: str, *, parent: str = "") -> dict[str, Any]:
+        record = self.lookup(interaction_id, parent=parent)
         if not record.background or record.done:
             raise invalid(
                 "Only a running background interaction can be cancelled; "
@@ -246,8 +268,8 @@ class Emulator:
             record.scope.cancel()
         return record.view(full=True)
 
-    def delete(self, interaction_id: str) -> None:
-        record = self.lookup(interaction_id)
+    def delete(self, interaction_id: str, *, parent: str = "") -> None:
+        record = self.lookup(interaction_id, parent=parent)
         del self._state.records[interaction_id]
         if not record.done:
             record.stop()
@@ -307,7 +329,7 @@ class Emulator:
 
         self._spawn(work)
 
-    def _new_record(self, request: CreateRequest, turns: int, context: int) -> Record:
+    def _new_record(self, request: CreateRequest, turns: int, context: int, parent: str) -> Record:
         body = request.body
         stamp = now_iso()
         interaction: dict[str, Any] = {
@@ -334,15 +356,16 @@ class Emulator:
             turns=turns,
             context_chars=context,
         )
+        record.parent = parent
         record.input_tokens = max(1, tokens(context + len(request.system_instruction or "")))
         if request.store:
             self._state.records[record.id] = record
         return record
 
-    def _continue(self, request: CreateRequest) -> Created:
+    def _continue(self, request: CreateRequest, parent: str) -> Created:
         token = request.continuation_token or ""
         ticket = self._state.tickets.get(token)
-        if ticket is None:
+        if ticket is None or ticket.parent != parent:
             raise invalid("The continuation_token is not valid or has already been used.")
         owner = request.previous_interaction_id
         if owner is not None and owner != ticket.owner:
@@ -351,9 +374,9 @@ class Emulator:
             raise invalid("The continuation_token was issued for a different input.")
         del self._state.tickets[token]  # a token resumes once
         request.input_steps = []
-        record = self._new_record(request, ticket.turns, ticket.context_chars)
+        record = self._new_record(request, ticket.turns, ticket.context_chars, parent)
         record.raw_input = None
-        self._start(record, continuation_plan(ticket.rest, self.config))
+        self._start(record, continuation_plan(ticket.rest, self.config, ticket.status))
         return Created(record, request)
 
     @staticmethod

@@ -16,8 +16,17 @@ import anyio
 
 from . import sse
 
+# Statuses that end a run (nothing more streams); idle and requires_action wait for input.
 TERMINAL = frozenset(
-    {"completed", "failed", "cancelled", "requires_action", "requires_continuation", "incomplete"}
+    {
+        "completed",
+        "failed",
+        "cancelled",
+        "requires_action",
+        "requires_continuation",
+        "incomplete",
+        "idle",
+    }
 )
 
 
@@ -44,6 +53,8 @@ class Record:
         self.raw_input = raw_input
         self.stored = stored
         self.background = background
+        # The Vertex AI parent it was made under ("" on the Gemini API and express mode).
+        self.parent = ""
         self.turns = turns
         self.context_chars = context_chars
         self.model_steps: list[dict[str, Any]] = []
@@ -93,7 +104,7 @@ class Record:
             first = self.interaction["errors"][0]
             self.emit(sse.error(first["code"], first["message"]))
         else:
-            if status == "cancelled":
+            if status in ("cancelled", "idle"):
                 self.emit(sse.status_update(self.interaction))
             self.emit(sse.completed(self.interaction))
         self.done = True

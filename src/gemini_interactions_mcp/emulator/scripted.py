@@ -35,6 +35,16 @@ Directives in the user text (``[[name args]]``, removed from the echo):
     If ``url_context`` is enabled: ``url_context_call``/``_result`` (status ``success``).
 ``[[mcp SERVER TOOL]]``
     If an ``mcp_server`` tool named SERVER is declared: ``mcp_server_tool_call``/``_result``.
+``[[toolsearch NAME ...]]``
+    If a ``tool_search`` tool is declared. Server execution (the default): a
+    ``tool_search_call`` step (``arguments.function_names`` = the NAMEs) and a
+    ``tool_search_result`` whose ``result`` holds the declarations of the named
+    ``function`` tools of this request (``defer_loading`` false; unknown names are left
+    out), both signed; the turn then goes on as usual. Client execution: a
+    ``function_call`` of the tool search's ``name`` whose ``arguments`` fit its
+    ``parameters`` schema and carry the NAMEs, and status ``requires_action``; the
+    ``function_result`` answering it may list function declarations
+    (``{"type": "function", ...}``). Deferred functions may be called at any time.
 ``[[think]]``
     A ``thought`` step with a ``signature``; its ``summary`` (``"Thinking about: {text}"``)
     only when ``generation_config.thinking_summaries == "auto"``.
@@ -58,6 +68,12 @@ Directives in the user text (``[[name args]]``, removed from the echo):
     ``previous_interaction_id``, or the original input when ``store`` is false) produces
     the rest as a new interaction. A token resumes once; with ``store`` false it is tied
     to the original input, and another input is a 400.
+``[[idle]]``
+    A turn that would end ``completed`` ends ``idle`` instead: paused, waiting for the
+    next input, which a create chained with ``previous_interaction_id`` brings (the last
+    hop, with ``[[continue]]``). Streams end with ``interaction.status_update`` and
+    ``interaction.completed``, both with status ``idle``. How the real API streams an idle
+    end is not documented; this is modelled on ``requires_action``.
 
 Tool call ids are random; everything else is a pure function of the request and chain.
 """
@@ -79,6 +95,7 @@ from .directives import Script, parse
 from .engine import RunPlan
 from .errors import ApiError, code_for_status, status_for_code
 from .schemas import json_format, value_for
+from .tools import declaration, labels, tool_search
 from .validation import CreateRequest, user_text
 
 FILLER = " lorem ipsum dolor sit amet"
@@ -93,6 +110,8 @@ class ScriptedRun:
     unary_error: ApiError | None = None
     rest: str | None = None
     """Text the continuation hop will produce."""
+    rest_status: str = "completed"
+    """How the continuation hop ends."""
 
 
 def compact(value: Any) -> str:
@@ -103,17 +122,13 @@ def signature(text: str) -> str:
     return base64.b64encode(hashlib.sha256(text.encode()).digest()[:24]).decode()
 
 
-def tool_labels(tools: list[dict[str, Any]]) -> list[str]:
-    return [f"fn:{t['name']}" if t["type"] == "function" else str(t["type"]) for t in tools]
-
-
 def decorate(body: str, turns: int, request: CreateRequest) -> str:
     """The reply text shape: ``turn N: body`` plus the system and tools suffixes."""
     text = f"turn {turns}: {body}"
     if request.system_instruction:
         text += f" | system: {request.system_instruction}"
     if request.tools:
-        text += f" | tools: {', '.join(tool_labels(request.tools))}"
+        text += f" | tools: {', '.join(labels(request.tools))}"
     return text
 
 
@@ -189,14 +204,18 @@ def script_model(
         run.plan.fields = {"continuation_token": "ctok_" + secrets.token_hex(12)}
     else:
         steps.append(_text_step(reply, annotations))
+    if script.first("idle") is not None:
+        if run.plan.status == "completed":
+            run.plan.status = "idle"
+        run.rest_status = "idle"
     run.plan.steps = [sse.plan(s) for s in steps]
     return run
 
 
-def continuation_plan(rest: str, config: EmulatorConfig) -> RunPlan:
+def continuation_plan(rest: str, config: EmulatorConfig, status: str = "completed") -> RunPlan:
     """The second hop of a ``[[continue]]``: the rest of the reply text."""
     pause = config.delta_delay_ms / 1000
-    return RunPlan(steps=[sse.plan(_text_step(rest, []))], pause_s=pause)
+    return RunPlan(steps=[sse.plan(_text_step(rest, []))], status=status, pause_s=pause)
 
 
 def _trailing_results(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -227,15 +246,49 @@ def _enabled(request: CreateRequest, kind: str) -> bool:
 
 def _function_calls(script: Script, request: CreateRequest) -> list[dict[str, Any]]:
     declared = {t["name"] for t in request.tools if t["type"] == "function"}
-    return [
-        {
-            "type": "function_call",
-            "id": "call_" + secrets.token_hex(6),
-            "name": d.arg,
-            "arguments": d.data if isinstance(d.data, dict) else {},
-        }
+    calls = [
+        _call(d.arg, d.data if isinstance(d.data, dict) else {})
         for d in script.all("call")
         if d.arg in declared
+    ]
+    searcher = tool_search(request.tools)
+    if searcher is not None and searcher.get("execution") == "client":
+        for directive in script.all("toolsearch"):
+            names = " ".join(directive.data)
+            calls.append(_call(searcher["name"], value_for(searcher.get("parameters"), names)))
+    return calls
+
+
+def _call(name: str, arguments: Any) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": "call_" + secrets.token_hex(6),
+        "name": name,
+        "arguments": arguments,
+    }
+
+
+def _tool_search_steps(
+    names: tuple[str, ...], request: CreateRequest, call_id: str
+) -> list[dict[str, Any]]:
+    searcher = tool_search(request.tools)
+    if searcher is None or searcher.get("execution", "server") != "server":
+        return []
+    functions = {t["name"]: t for t in request.tools if t["type"] == "function"}
+    found = [declaration(functions[n]) for n in names if n in functions]
+    return [
+        {
+            "type": "tool_search_call",
+            "id": call_id,
+            "arguments": {"function_names": list(names)},
+            "signature": signature("tool_search_call " + " ".join(names)),
+        },
+        {
+            "type": "tool_search_result",
+            "call_id": call_id,
+            "result": found,
+            "signature": signature("tool_search_result " + " ".join(names)),
+        },
     ]
 
 
@@ -291,6 +344,8 @@ def _tool_steps(
             ]
         elif directive.name == "mcp":
             steps += _mcp_steps(directive.data, request, call_id)
+        elif directive.name == "toolsearch":
+            steps += _tool_search_steps(directive.data, request, call_id)
 
     def annotations_for(reply: str) -> list[dict[str, Any]]:
         prefix = reply.find(body) if body else -1

@@ -12,6 +12,8 @@ from typing import Any
 
 from .config import EmulatorConfig
 from .errors import invalid, not_found
+from .media import check_media
+from .tools import check_tools
 
 KNOWN_FIELDS = frozenset(
     {
@@ -55,19 +57,6 @@ ECHO_FIELDS = (
     "environment",
 )
 
-TOOL_TYPES = frozenset(
-    {
-        "function",
-        "google_search",
-        "code_execution",
-        "url_context",
-        "file_search",
-        "google_maps",
-        "mcp_server",
-        "computer_use",
-        "retrieval",
-    }
-)
 CONTENT_TYPES = frozenset({"text", "image", "audio", "video", "document"})
 STEP_TYPES = frozenset(
     {
@@ -92,8 +81,14 @@ STEP_TYPES = frozenset(
         "retrieval_result",
         "processing_call",
         "processing_result",
+        "tool_search_call",
+        "tool_search_result",
     }
 )
+# What a list-valued function result may hold: content, or function declarations (the
+# answer of a client-side tool search).
+RESULT_ITEM_TYPES = CONTENT_TYPES | {"function"}
+ENVIRONMENT_MODES = frozenset({"on_demand", "self_hosted"})
 AGENT_CONFIG_CHOICES: dict[str, frozenset[Any]] = {
     "thinking_summaries": frozenset({"auto", "none"}),
     "visualization": frozenset({"off", "auto"}),
@@ -162,7 +157,7 @@ def parse_create(body: Any, config: EmulatorConfig) -> CreateRequest:
         input_steps=normalise_input(body["input"]) if "input" in body else [],
         previous_interaction_id=body.get("previous_interaction_id"),
         system_instruction=body.get("system_instruction") or None,
-        tools=_check_tools(body.get("tools") or []),
+        tools=check_tools(body.get("tools") or []),
         generation_config=_check_generation_config(body.get("generation_config") or {}),
         agent_config=body.get("agent_config") or {},
         store=body.get("store", True),
@@ -172,6 +167,8 @@ def parse_create(body: Any, config: EmulatorConfig) -> CreateRequest:
     )
     if request.background and not request.store:
         raise invalid("'background' requires 'store' to be true.")
+    if "environment" in body:
+        _check_environment(body["environment"])
     return request
 
 
@@ -227,14 +224,25 @@ def _check_agent(agent: Any, body: dict[str, Any], config: EmulatorConfig) -> st
     return agent
 
 
-def _check_tools(tools: list[Any]) -> list[dict[str, Any]]:
-    for i, tool in enumerate(tools):
-        kind = tool.get("type") if isinstance(tool, dict) else None
-        if kind not in TOOL_TYPES:
-            raise invalid(f"The value '{kind}' is not supported for 'type' at 'tools[{i}]'.")
-        if kind == "function" and not (isinstance(tool.get("name"), str) and tool["name"]):
-            raise invalid(f"'name' is required at 'tools[{i}]'.")
-    return list(tools)
+def _check_environment(environment: Any) -> None:
+    if isinstance(environment, str):
+        return
+    if not isinstance(environment, dict):
+        raise invalid("Invalid value at 'environment': expected an environment id or an object.")
+    if environment.get("type", "remote") != "remote":
+        raise invalid(
+            f"The value '{environment.get('type')}' is not supported for 'type' at 'environment'."
+        )
+    mode = environment.get("mode")
+    if mode is not None and mode not in ENVIRONMENT_MODES:
+        raise invalid(f"The value '{mode}' is not supported for 'mode' at 'environment'.")
+    if "custom_config" in environment:
+        if not isinstance(environment["custom_config"], dict):
+            raise invalid("Invalid value at 'environment.custom_config': expected an object.")
+        if mode != "self_hosted":
+            raise invalid(
+                "'environment.custom_config' is only supported when 'mode' is 'self_hosted'."
+            )
 
 
 def _check_generation_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -291,11 +299,28 @@ def _normalise_step(step: Any, where: str) -> dict[str, Any]:
         step["content"] = [
             _normalise_content(block, f"{where}.content[{j}]") for j, block in enumerate(content)
         ]
-    if kind == "function_result" and (
-        not isinstance(step.get("call_id"), str) or "result" not in step
+    if kind == "function_result":
+        if not isinstance(step.get("call_id"), str) or "result" not in step:
+            raise invalid(f"'call_id' and 'result' are required at '{where}'.")
+        _check_result_items(step["result"], f"{where}.result")
+    elif kind == "tool_search_call" and not (
+        isinstance(step.get("id"), str) and isinstance(step.get("arguments"), dict)
     ):
-        raise invalid(f"'call_id' and 'result' are required at '{where}'.")
+        raise invalid(f"'id' and 'arguments' are required at '{where}'.")
+    elif kind == "tool_search_result" and not isinstance(step.get("call_id"), str):
+        raise invalid(f"'call_id' is required at '{where}'.")
     return result
+
+
+def _check_result_items(value: Any, where: str) -> None:
+    if not isinstance(value, list):
+        return
+    for j, item in enumerate(value):
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind not in RESULT_ITEM_TYPES:
+            raise invalid(f"The value '{kind}' is not supported for 'type' at '{where}[{j}]'.")
+        if kind != "function":
+            check_media(item, f"{where}[{j}]")
 
 
 def _normalise_content(block: Any, where: str) -> dict[str, Any]:
@@ -308,7 +333,9 @@ def _normalise_content(block: Any, where: str) -> dict[str, Any]:
         raise invalid(f"The value '{kind}' is not supported for 'type' at '{where}'.")
     if kind == "text" and not isinstance(block.get("text"), str):
         raise invalid(f"'text' is required at '{where}'.")
-    return {**block, "type": kind}
+    normalised = {**block, "type": kind}
+    check_media(normalised, where)
+    return normalised
 
 
 def user_text(steps: list[dict[str, Any]]) -> str | None:

@@ -3,24 +3,29 @@
 The client owns one `httpx2.AsyncClient`; open it with `async with` (or call
 `aclose()`). Streams resume after a dropped connection with
 `GET …?stream=true&last_event_id=…`, and turns that hit the per-request decode limit
-are continued with `continuation_token` hops, both bounded.
+are continued with `continuation_token` hops, both bounded. It serves the Gemini API
+and Vertex AI alike (see `endpoints` for the URLs, `auth` for keys and tokens), and
+lists the Gemini API's models.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
 import anyio
 import httpx2
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from gemini_interactions_mcp import __version__
 
+from .auth import API_KEY_HEADER, ApiKeyAuth, UpstreamAuth
+from .continuation import next_hop_body
+from .endpoints import DEFAULT_API_VERSION, DEFAULT_BASE_URL, Endpoint, gemini_api
 from .errors import (
     ContinuationInterruptedError,
     GeminiError,
@@ -30,13 +35,14 @@ from .errors import (
 )
 from .resume import EventCallback, StreamRunner
 from .retry import Clock, RetryPolicy, Sleeper, call_with_retry
-from .wire import Interaction, Status, merge_hops
+from .wire import Interaction, ModelInfo, ModelPage, merge_hops
 
 __all__ = [
     "API_KEY_HEADER",
     "DEFAULT_API_VERSION",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_CONTINUATION_HOPS",
+    "DEFAULT_MAX_MODEL_PAGES",
     "DEFAULT_MAX_STREAM_RESUMES",
     "DEFAULT_TIMEOUT",
     "USER_AGENT",
@@ -45,43 +51,35 @@ __all__ = [
     "next_hop_body",
 ]
 
-DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-DEFAULT_API_VERSION = "v1beta"
-API_KEY_HEADER = "x-goog-api-key"
 # The read timeout is the longest silence allowed between two chunks of a stream.
 DEFAULT_TIMEOUT = httpx2.Timeout(connect=10.0, read=120.0, write=30.0, pool=10.0)
 DEFAULT_MAX_STREAM_RESUMES = 5
 DEFAULT_MAX_CONTINUATION_HOPS = 8
+# The listing has tens of models; a server that keeps handing out page tokens is broken.
+DEFAULT_MAX_MODEL_PAGES = 100
+MAX_MODEL_PAGE_SIZE = 1000
 USER_AGENT = f"gemini-interactions-mcp/{__version__}"
 
 _log = logging.getLogger(__name__)
 
 
-class _ApiKeyAuth(httpx2.Auth):
-    # Added per request rather than as a default header, so the key sits in no
-    # long-lived headers object that a debugger or a log line could print.
-    def __init__(self, key: SecretStr) -> None:
-        self._key = key
-
-    def auth_flow(
-        self, request: httpx2.Request
-    ) -> Generator[httpx2.Request, httpx2.Response, None]:
-        request.headers[API_KEY_HEADER] = self._key.get_secret_value()
-        yield request
-
-    def __repr__(self) -> str:
-        return "_ApiKeyAuth(key=**********)"
-
-
 class InteractionsClient:
-    """Async client for the Gemini Interactions API (create, get, cancel, delete)."""
+    """Async client for the Gemini Interactions API (create, get, cancel, delete, models).
+
+    Authenticate with `api_key` (sent as `x-goog-api-key`) or with `auth` (for example
+    `BearerAuth` over Google credentials), not both. Where requests go is `endpoint`
+    (`gemini_api()`, `vertex_ai(project, location)`, `vertex_express()`), or, for the
+    Gemini API, `base_url` and `api_version`.
+    """
 
     def __init__(
         self,
-        api_key: str | SecretStr,
+        api_key: str | SecretStr | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        api_version: str = DEFAULT_API_VERSION,
+        auth: UpstreamAuth | None = None,
+        endpoint: Endpoint | None = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
         timeout: httpx2.Timeout | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
@@ -90,14 +88,21 @@ class InteractionsClient:
         max_stream_resumes: int = DEFAULT_MAX_STREAM_RESUMES,
         max_continuation_hops: int = DEFAULT_MAX_CONTINUATION_HOPS,
     ) -> None:
-        key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
-        if not key.get_secret_value():
-            raise ValueError("an API key is required")
-        if not api_version.strip("/"):
-            raise ValueError("api_version must not be empty")
-        self._key = key
-        self._base_url = base_url.rstrip("/") + "/"
-        self._prefix = api_version.strip("/")
+        if auth is None:
+            if api_key is None:
+                raise ValueError("an API key (or an auth) is required")
+            auth = ApiKeyAuth(api_key)
+        elif api_key is not None:
+            raise ValueError("pass either an API key or an auth, not both")
+        if endpoint is not None and (base_url is not None or api_version is not None):
+            raise ValueError("pass either an endpoint or base_url and api_version, not both")
+        self._auth = auth
+        self._endpoint = endpoint or gemini_api(
+            base_url if base_url is not None else DEFAULT_BASE_URL,
+            api_version if api_version is not None else DEFAULT_API_VERSION,
+        )
+        self._base_url = self._endpoint.root
+        self._prefix = self._endpoint.prefix
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
@@ -107,13 +112,18 @@ class InteractionsClient:
             base_url=self._base_url,
             timeout=timeout or DEFAULT_TIMEOUT,
             transport=transport,
-            auth=_ApiKeyAuth(key),
+            auth=self._auth,
             headers={"user-agent": USER_AGENT},
             follow_redirects=False,
         )
 
     def __repr__(self) -> str:
-        return f"InteractionsClient(base_url={self._base_url!r}, api_version={self._prefix!r})"
+        return f"InteractionsClient(base_url={self._base_url!r}, prefix={self._prefix!r})"
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """Where this client sends its requests."""
+        return self._endpoint
 
     async def __aenter__(self) -> Self:
         return self
@@ -221,6 +231,53 @@ class InteractionsClient:
     async def delete(self, interaction_id: str) -> None:
         """Delete a stored interaction."""
         await self._call("DELETE", self._path(interaction_id), expect_json=False)
+
+    async def list_models(
+        self, *, page_size: int | None = None, max_pages: int = DEFAULT_MAX_MODEL_PAGES
+    ) -> list[ModelInfo]:
+        """Every model the Gemini API lists, reading page after page.
+
+        `page_size` (1 to 1000; the server's default is 50) only changes how many
+        requests that takes.
+        """
+        models: list[ModelInfo] = []
+        seen: set[str] = set()
+        token: str | None = None
+        for _ in range(max_pages):
+            page = await self.list_model_page(page_size=page_size, page_token=token)
+            models.extend(page.models)
+            token = page.next_page_token
+            if not token:
+                return models
+            if token in seen:
+                raise ResponseDecodeError("the model listing handed out a page token twice")
+            seen.add(token)
+        raise ResponseDecodeError(f"the model listing went on past {max_pages} pages")
+
+    async def list_model_page(
+        self, *, page_size: int | None = None, page_token: str | None = None
+    ) -> ModelPage:
+        """One page of the Gemini API's model listing (`GET /{version}/models`)."""
+        if not self._endpoint.lists_models:
+            raise ValueError(
+                "Model listing is a Gemini API operation; list models with a client "
+                "of the Gemini API."
+            )
+        if page_size is not None and not 1 <= page_size <= MAX_MODEL_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_MODEL_PAGE_SIZE}")
+        params: dict[str, str] = {}
+        if page_size is not None:
+            params["pageSize"] = str(page_size)
+        if page_token:
+            params["pageToken"] = page_token
+        path = self._endpoint.models_path()
+        data = await self._call("GET", path, params=params or None)
+        try:
+            return ModelPage.model_validate(data)
+        except ValidationError as exc:
+            raise ResponseDecodeError(
+                f"GET /{path}: the answer is not a model listing ({exc.error_count()} errors)"
+            ) from None
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -359,26 +416,4 @@ class InteractionsClient:
         raise status_error(response.status_code, response.headers, body, redact=self._redact)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key.get_secret_value(), "**********")
-
-
-def next_hop_body(body: Mapping[str, Any], hop: Interaction) -> dict[str, Any] | None:
-    """The create body of the next continuation hop, or None when the turn is over.
-
-    Stored turns chain the hop by id and leave out the input; `store: false` turns
-    resend the original input with the token. Background and agent runs are
-    continued by the server, and a hop that hands back the token it was started with
-    made no progress, so neither is continued here.
-    """
-    token = hop.continuation_token
-    if hop.status != Status.REQUIRES_CONTINUATION or not token:
-        return None
-    if body.get("background") or "agent" in body or "agent_config" in body:
-        return None
-    if token == body.get("continuation_token"):
-        return None
-    following = {**body, "continuation_token": token}
-    if body.get("store") is not False:
-        following["previous_interaction_id"] = hop.id
-        following.pop("input", None)
-    return following
+        return self._auth.redact(text)

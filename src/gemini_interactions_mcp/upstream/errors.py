@@ -14,6 +14,7 @@ GeminiError
 │   ├── RateLimitError            429
 │   └── ServerError               5xx
 │       └── ServiceUnavailableError  503
+├── CredentialsError              no access token could be had (credentials, google-auth)
 ├── ResponseDecodeError           a 2xx answer that is not the JSON or SSE we asked for
 ├── StreamError                   an in-stream `error` event
 ├── StreamInterruptedError        a stream broke and could not be resumed
@@ -45,6 +46,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "ContinuationInterruptedError",
+    "CredentialsError",
     "GeminiError",
     "ModelNotFoundError",
     "NotFoundError",
@@ -122,7 +124,7 @@ class BadRequestError(APIStatusError):
 
 
 class AuthenticationError(APIStatusError):
-    """401: the API key is missing or not valid."""
+    """401: the API key or access token is missing or not valid."""
 
 
 class PermissionDeniedError(APIStatusError):
@@ -151,6 +153,14 @@ class ServerError(APIStatusError):
 
 class ServiceUnavailableError(ServerError):
     """503: the API is overloaded or down for a moment."""
+
+
+class CredentialsError(GeminiError):
+    """No access token could be had: the credentials are missing, refused or cannot refresh.
+
+    Only the operator can fix this (log in again, point at other credentials, install
+    the `vertex` extra); no request was sent.
+    """
 
 
 class ResponseDecodeError(GeminiError):

@@ -4,7 +4,8 @@ Reads (`get`), `cancel` and `delete` are safe to repeat, so they retry 408, 429,
 and transient connection failures. `create` may start paid work, so it retries only
 when the server provably did not start any: 429, 503, and connection failures raised
 before the request was sent. A read timeout, a dropped response or a 500 after a
-create are never retried — the work may be running already.
+create are never retried — the work may be running already. A 401 on a bearer token is
+not retried here: `auth.BearerAuth` renews the token and sends the request once more.
 """
 
 from __future__ import annotations

@@ -183,10 +183,10 @@ class InteractionAssembler:
             self._argument_parts.clear()
 
     def _apply_delta(self, index: int, delta: Any) -> None:
-        if isinstance(delta, UnknownDelta):
-            _log.debug("ignoring unknown delta type %r", delta.type)
-            return
         step = self._steps.setdefault(index, {})
+        if isinstance(delta, UnknownDelta):
+            self._keep_unknown(step, delta)
+            return
         step.setdefault("type", _STEP_OF_DELTA.get(delta.type, delta.type))
         if isinstance(delta, TextDelta):
             content = step.setdefault("content", [])
@@ -218,6 +218,20 @@ class InteractionAssembler:
             fields = delta.to_wire()
             fields.pop("type", None)
             step.update(fields)
+
+    @staticmethod
+    def _keep_unknown(step: dict[str, Any], delta: UnknownDelta) -> None:
+        """Keep a delta of a type this client does not know, so its content is not lost."""
+        raw = delta.raw
+        kind = raw.get("type")
+        if isinstance(kind, str) and kind and step.get("type", kind) == kind:
+            # A newer step type streamed the way built-in tools are: the delta has the
+            # step's type and carries the step's fields.
+            step.setdefault("type", kind)
+            step.update({k: v for k, v in raw.items() if k != "type"})
+        else:
+            _log.debug("keeping a delta of unknown type %r on its step", kind)
+            step.setdefault("unknown_deltas", []).append(raw)
 
     def _finish_arguments(self, index: int) -> None:
         parts = self._argument_parts.pop(index, None)

@@ -1,4 +1,9 @@
-"""Content blocks and the annotations on text (reference §2.2)."""
+"""Content blocks and the annotations on text (reference §2.2).
+
+Audio, document and video blocks may say how the model should process them
+(`processing`: a mode string, or a `static` object with ranges and layers; google-genai
+3.6.1 added it to audio and documents, and `content_layers` to video).
+"""
 
 from __future__ import annotations
 
@@ -11,18 +16,27 @@ from ._base import UNKNOWN, UnknownModel, WireModel, fallback, open_tag
 __all__ = [
     "Annotation",
     "AudioContent",
+    "AudioProcessing",
+    "AudioStaticProcessing",
     "Content",
     "DocumentContent",
+    "DocumentProcessing",
+    "DocumentStaticProcessing",
     "FileCitation",
     "ImageContent",
+    "PageProcessingOptions",
     "PlaceCitation",
     "ReviewSnippet",
     "SpeechMetadata",
+    "SpreadsheetProcessingOptions",
     "TextContent",
     "UnknownAnnotation",
     "UnknownContent",
+    "UnknownProcessing",
     "UrlCitation",
     "VideoContent",
+    "VideoProcessing",
+    "VideoStaticProcessing",
     "WordInfo",
 ]
 
@@ -122,6 +136,72 @@ class _Media(WireModel):
     mime_type: str | None = None
 
 
+class UnknownProcessing(UnknownModel):
+    """A processing object of a type this client does not know; `raw` keeps it."""
+
+    type: Any = None
+
+
+class _Segment(WireModel):
+    # Offsets are decimal seconds with an "s" suffix, such as "10.5s".
+    start_offset: str | None = None
+    end_offset: str | None = None
+
+
+class AudioStaticProcessing(_Segment):
+    """Process one segment of the audio."""
+
+    type: Literal["static"] = "static"
+
+
+class VideoStaticProcessing(_Segment):
+    """Process a segment of the video at a frame rate, with chosen layers."""
+
+    type: Literal["static"] = "static"
+    fps: float | None = None
+    # "frames", "audio", "transcript" (open set).
+    content_layers: list[str] | None = None
+
+
+class PageProcessingOptions(WireModel):
+    """Pages to read from a paginated document (1-based, inclusive) and which layers."""
+
+    # "page_image", "page_text" (open set).
+    content_layers: list[str] | None = None
+    start_page: int | None = None
+    end_page: int | None = None
+
+
+class SpreadsheetProcessingOptions(WireModel):
+    """Which sheet (1-based) and cells (A1 notation) of a spreadsheet, and which layers."""
+
+    # "visual", "data", "formulas" (open set).
+    content_layers: list[str] | None = None
+    sheet_index: int | None = None
+    visible_cells: str | None = None
+
+
+class DocumentStaticProcessing(WireModel):
+    """Page or spreadsheet options for processing a document."""
+
+    type: Literal["static"] = "static"
+    page_options: PageProcessingOptions | None = None
+    spreadsheet_options: SpreadsheetProcessingOptions | None = None
+
+
+# A mode string ("static", "agentic", ...) or an object; tried in this order so that an
+# object of an unknown type is kept rather than rejected.
+AudioProcessing = Annotated[
+    AudioStaticProcessing | UnknownProcessing | str, Field(union_mode="left_to_right")
+]
+VideoProcessing = Annotated[
+    VideoStaticProcessing | UnknownProcessing | str, Field(union_mode="left_to_right")
+]
+DocumentProcessing = Annotated[
+    DocumentStaticProcessing | UnknownProcessing | str, Field(union_mode="left_to_right")
+]
+
+
 class ImageContent(_Media):
     """An image, inline or by URI."""
 
@@ -135,6 +215,7 @@ class AudioContent(_Media):
     type: Literal["audio"] = "audio"
     channels: int | None = None
     sample_rate: int | None = None
+    processing: AudioProcessing | None = None
 
 
 class VideoContent(_Media):
@@ -143,13 +224,15 @@ class VideoContent(_Media):
     type: Literal["video"] = "video"
     name: str | None = None
     resolution: str | None = None
-    processing: str | dict[str, Any] | None = None
+    processing: VideoProcessing | None = None
 
 
 class DocumentContent(_Media):
     """A document (PDF, office formats, CSV), inline or by URI."""
 
     type: Literal["document"] = "document"
+    resolution: str | None = None
+    processing: DocumentProcessing | None = None
 
 
 class UnknownContent(UnknownModel):

@@ -14,15 +14,18 @@ from ._base import UNKNOWN, UnknownModel, WireModel, fallback, open_tag
 from .content import Annotation, AudioContent, Content, DocumentContent, ImageContent, VideoContent
 from .steps import (
     CodeExecutionArguments,
+    FunctionResult,
     GoogleMapsArguments,
     GoogleMapsResultItem,
     GoogleSearchArguments,
     GoogleSearchResultItem,
     RetrievalArguments,
     ToolResult,
+    ToolSearchArguments,
     UrlContextArguments,
     UrlContextResultItem,
 )
+from .tools import FunctionTool
 
 __all__ = [
     "ArgumentsDelta",
@@ -49,6 +52,8 @@ __all__ = [
     "TextDelta",
     "ThoughtSignatureDelta",
     "ThoughtSummaryDelta",
+    "ToolSearchCallDelta",
+    "ToolSearchResultDelta",
     "UnknownDelta",
     "UrlContextCallDelta",
     "UrlContextResultDelta",
@@ -111,7 +116,7 @@ class FunctionResultDelta(WireModel):
     """The result of a function call, when the server echoes it in a stream."""
 
     type: Literal["function_result"] = "function_result"
-    result: ToolResult = None
+    result: FunctionResult = None
     name: str | None = None
     is_error: bool | None = None
 
@@ -237,6 +242,20 @@ class ProcessingResultDelta(_Signed):
     type: Literal["processing_result"] = "processing_result"
 
 
+class ToolSearchCallDelta(_Signed):
+    """The functions a server-side tool search is loading."""
+
+    type: Literal["tool_search_call"] = "tool_search_call"
+    arguments: ToolSearchArguments | None = None
+
+
+class ToolSearchResultDelta(_Signed):
+    """The function declarations a tool search loaded."""
+
+    type: Literal["tool_search_result"] = "tool_search_result"
+    result: list[FunctionTool] | None = None
+
+
 class UnknownDelta(UnknownModel):
     """A delta type this client does not know; `raw` keeps it."""
 
@@ -270,6 +289,8 @@ Delta = Annotated[
     | Annotated[RetrievalResultDelta, Tag("retrieval_result")]
     | Annotated[ProcessingCallDelta, Tag("processing_call")]
     | Annotated[ProcessingResultDelta, Tag("processing_result")]
+    | Annotated[ToolSearchCallDelta, Tag("tool_search_call")]
+    | Annotated[ToolSearchResultDelta, Tag("tool_search_result")]
     | Annotated[UnknownDelta, Tag(UNKNOWN)],
     open_tag("type", UnknownDelta),
     fallback(UnknownDelta),

@@ -11,24 +11,41 @@ from pydantic import Field
 from ._base import WireModel
 from .content import TextContent
 from .steps import FunctionCallStep, ModelOutputStep, Step, ThoughtStep, UserInputStep
+from .tools import Tool
 from .usage import Usage, sum_usage
 
 __all__ = [
+    "NEEDS_INPUT_STATUSES",
     "RUNNING_STATUSES",
+    "Environment",
+    "EnvironmentSource",
     "Interaction",
     "InteractionErrorInfo",
     "Status",
     "is_running",
     "merge_hops",
+    "needs_input",
 ]
 
 
 class Status(StrEnum):
-    """The statuses this client knows; `Interaction.status` stays a plain str (open set)."""
+    """The statuses this client knows; `Interaction.status` stays a plain str (open set).
+
+    Three kinds (see `is_running` and `needs_input`):
+
+    * running: `queued`, `in_progress` — work goes on upstream; wait, poll or follow.
+    * waiting for input: `requires_action` (answer the `function_call` steps) and
+      `idle` (paused until the next input; added in google-genai 3.6.1). Nothing runs
+      upstream and nothing will until a new create carries the input, chained with
+      `previous_interaction_id`. Neither is terminal.
+    * stopped: `completed`, `failed`, `cancelled`, `incomplete`, `budget_exceeded`,
+      and `requires_continuation` (this client sends the next hop itself).
+    """
 
     QUEUED = "queued"
     IN_PROGRESS = "in_progress"
     REQUIRES_ACTION = "requires_action"
+    IDLE = "idle"
     REQUIRES_CONTINUATION = "requires_continuation"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -41,10 +58,26 @@ class Status(StrEnum):
 # this client has never heard of, means the interaction stopped.
 RUNNING_STATUSES = frozenset({Status.QUEUED.value, Status.IN_PROGRESS.value})
 
+# The interaction waits for the caller: function results, or the next input.
+NEEDS_INPUT_STATUSES = frozenset({Status.REQUIRES_ACTION.value, Status.IDLE.value})
+
 
 def is_running(status: str | None) -> bool:
-    """True while the interaction is queued or in progress (or its status is not known yet)."""
+    """True while the interaction is queued or in progress (or its status is not known yet).
+
+    False for `idle` and `requires_action`: nothing runs upstream while it waits for input.
+    """
     return not status or status in RUNNING_STATUSES
+
+
+def needs_input(status: str | None) -> bool:
+    """True when the interaction waits for the caller (`requires_action` or `idle`).
+
+    Not running and not terminal: the turn goes on only when a new create chained with
+    `previous_interaction_id` brings function results (`requires_action`) or the next
+    input (`idle`).
+    """
+    return status in NEEDS_INPUT_STATUSES
 
 
 class InteractionErrorInfo(WireModel):
@@ -52,6 +85,33 @@ class InteractionErrorInfo(WireModel):
 
     code: str | int | None = None
     message: str | None = None
+
+
+class EnvironmentSource(WireModel):
+    """Something copied into a managed environment (a bucket, inline files, a repository)."""
+
+    type: str | None = None
+    source: str | None = None
+    target: str | None = None
+    content: str | None = None
+    encoding: str | None = None
+
+
+class Environment(WireModel):
+    """The sandbox a managed agent runs in.
+
+    `mode` (google-genai 3.6.1) is its compute lifecycle: `on_demand` or `self_hosted`;
+    `custom_config` is passed through to a self-hosted environment's poller.
+    """
+
+    type: str | None = "remote"
+    environment_id: str | None = None
+    sources: list[EnvironmentSource] | None = None
+    # Values are strings or {value | credential} objects; network is "disabled" or an allowlist.
+    env: dict[str, Any] | None = None
+    network: Any = None
+    mode: str | None = None
+    custom_config: dict[str, Any] | None = None
 
 
 class Interaction(WireModel):
@@ -71,9 +131,11 @@ class Interaction(WireModel):
     errors: list[InteractionErrorInfo] = Field(default_factory=list)
     input: Any = None
     environment_id: str | None = None
+    # An environment id, or the environment as configured.
+    environment: Environment | str | None = None
     system_instruction: str | None = None
+    tools: list[Tool] | None = None
     # Echoes of the request: kept loose, they are the caller's own data.
-    tools: Any = None
     generation_config: Any = None
     response_format: Any = None
     agent_config: Any = None
@@ -123,6 +185,11 @@ class Interaction(WireModel):
     def is_running(self) -> bool:
         """True while the interaction is queued or in progress."""
         return is_running(self.status)
+
+    @property
+    def needs_input(self) -> bool:
+        """True when it waits for function results (`requires_action`) or input (`idle`)."""
+        return needs_input(self.status)
 
 
 def merge_hops(hops: Sequence[Interaction]) -> Interaction:

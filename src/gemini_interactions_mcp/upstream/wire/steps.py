@@ -1,7 +1,9 @@
 """Steps: the timeline of an interaction (reference §3.3).
 
 Built-in tools run on the server and show up as `*_call` + `*_result` pairs inside the
-model's output; only `function_call` steps are handed back to the client.
+model's output; only `function_call` steps are handed back to the client. A server-side
+tool search shows up the same way (`tool_search_call` + `tool_search_result`, google-genai
+3.6.1); a client-side one is an ordinary function call.
 """
 
 from __future__ import annotations
@@ -11,7 +13,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, Tag
 
 from ._base import UNKNOWN, UnknownModel, WireModel, fallback, open_tag
-from .content import Content, ReviewSnippet
+from .content import (
+    AudioContent,
+    Content,
+    DocumentContent,
+    ImageContent,
+    ReviewSnippet,
+    TextContent,
+    UnknownContent,
+    VideoContent,
+)
+from .tools import FunctionTool
 
 __all__ = [
     "CodeExecutionArguments",
@@ -20,6 +32,8 @@ __all__ = [
     "FileSearchCallStep",
     "FileSearchResultStep",
     "FunctionCallStep",
+    "FunctionResult",
+    "FunctionResultItem",
     "FunctionResultStep",
     "GoogleMapsArguments",
     "GoogleMapsCallStep",
@@ -42,6 +56,9 @@ __all__ = [
     "StepError",
     "ThoughtStep",
     "ToolResult",
+    "ToolSearchArguments",
+    "ToolSearchCallStep",
+    "ToolSearchResultStep",
     "UnknownStep",
     "UrlContextArguments",
     "UrlContextCallStep",
@@ -50,8 +67,24 @@ __all__ = [
     "UserInputStep",
 ]
 
-# What a function or MCP tool returned: an object, a list of content blocks, or a string.
+# What an MCP tool returned: an object, a list of content blocks, or a string.
 ToolResult = dict[str, Any] | list[Content] | str | None
+
+# An item of a function result: a content block, or a function declaration (what a
+# client-side tool search answers with).
+FunctionResultItem = Annotated[
+    Annotated[TextContent, Tag("text")]
+    | Annotated[ImageContent, Tag("image")]
+    | Annotated[AudioContent, Tag("audio")]
+    | Annotated[VideoContent, Tag("video")]
+    | Annotated[DocumentContent, Tag("document")]
+    | Annotated[FunctionTool, Tag("function")]
+    | Annotated[UnknownContent, Tag(UNKNOWN)],
+    open_tag("type", UnknownContent),
+    fallback(UnknownContent),
+]
+# What a function returned: an object, a list of items, or a string.
+FunctionResult = dict[str, Any] | list[FunctionResultItem] | str | None
 
 
 class StepError(WireModel):
@@ -99,7 +132,7 @@ class FunctionResultStep(WireModel):
 
     type: Literal["function_result"] = "function_result"
     call_id: str = ""
-    result: ToolResult = None
+    result: FunctionResult = None
     name: str | None = None
     is_error: bool | None = None
 
@@ -289,6 +322,28 @@ class ProcessingResultStep(_ServerResult):
     type: Literal["processing_result"] = "processing_result"
 
 
+class ToolSearchArguments(WireModel):
+    """The functions a tool search asked to load, by name."""
+
+    function_names: list[str] = Field(default_factory=list)
+
+
+class ToolSearchCallStep(_ServerCall):
+    """The model searched the deferred tools (server-side tool search)."""
+
+    type: Literal["tool_search_call"] = "tool_search_call"
+    arguments: ToolSearchArguments = Field(default_factory=ToolSearchArguments)
+
+
+class ToolSearchResultStep(WireModel):
+    """The function declarations a tool search loaded into the model's context."""
+
+    type: Literal["tool_search_result"] = "tool_search_result"
+    call_id: str = ""
+    result: list[FunctionTool] = Field(default_factory=list)
+    signature: str | None = None
+
+
 class UnknownStep(UnknownModel):
     """A step type this client does not know; `raw` keeps it."""
 
@@ -317,6 +372,8 @@ Step = Annotated[
     | Annotated[RetrievalResultStep, Tag("retrieval_result")]
     | Annotated[ProcessingCallStep, Tag("processing_call")]
     | Annotated[ProcessingResultStep, Tag("processing_result")]
+    | Annotated[ToolSearchCallStep, Tag("tool_search_call")]
+    | Annotated[ToolSearchResultStep, Tag("tool_search_result")]
     | Annotated[UnknownStep, Tag(UNKNOWN)],
     open_tag("type", UnknownStep),
     fallback(UnknownStep),
