@@ -114,7 +114,7 @@ async def test_only_the_default_path_gets_its_directories_created(tmp_path: Path
     await store.close()
     assert (tmp_path / "a" / "b" / "state.sqlite3").is_file()
     named = SqliteStore(tmp_path / "c" / "state.sqlite3")
-    with pytest.raises(StoreError, match="does not exist; create .* or choose another path"):
+    with pytest.raises(StoreError, match=r"does not exist; create .* or choose another path"):
         await named.open()
     assert not (tmp_path / "c").exists()
 
@@ -129,7 +129,7 @@ async def test_a_file_sqlite_cannot_open_raises_store_error(tmp_path: Path) -> N
     path = tmp_path / "state.sqlite3"
     path.write_bytes(b"this is not a database, only bytes" * 100)
     store = SqliteStore(path)
-    with pytest.raises(StoreError, match="state.sqlite3"):
+    with pytest.raises(StoreError, match=r"state\.sqlite3"):
         await store.open()
 
 
