@@ -22,6 +22,9 @@ SERVE_OPTIONS = (
     "--allow-remote",
     "--state",
     "--base-url",
+    "--backend",
+    "--vertex-project",
+    "--vertex-location",
     "--emulator",
     "--config",
     "--verbose",
@@ -71,10 +74,12 @@ def test_top_level_help_shows_the_serve_options_with_their_defaults() -> None:
         ("--port", "port"),
         ("--host", "host"),
         ("--transport", "transport"),
-        ("--base-url", "base_url"),
+        ("--vertex-location", "vertex_location"),
     ]:
         assert f"(default: {default(name)})" in blocks[option], option
     assert "(default: false)" in blocks["--emulator"]
+    assert "https://generativelanguage.googleapis.com" in blocks["--base-url"]
+    assert "(default: gemini;" in blocks["--backend"]
     assert "[serve] [options]" in result.stdout
     for command in ("serve", "emulator", "demo"):
         assert f"\n  {command} " in result.stdout, command

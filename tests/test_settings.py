@@ -11,7 +11,16 @@ from gemini_interactions_mcp.settings import Settings, load_settings
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_MCP_CALL_BUDGET", "GEMINI_MCP_PORT"):
+    for key in (
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GEMINI_MCP_CALL_BUDGET",
+        "GEMINI_MCP_PORT",
+        "GOOGLE_CLOUD_PROJECT",
+        "GOOGLE_CLOUD_LOCATION",
+        "GOOGLE_GENAI_USE_VERTEXAI",
+        "GEMINI_MCP_BACKEND",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -64,3 +73,21 @@ def test_bad_config_files_say_what_is_wrong(tmp_path: Path, text: str, expected:
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         load_settings({}, tmp_path / "nope.toml")
+
+
+def test_vertex_settings_come_from_the_google_sdk_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "europe-west4")
+    config = write(tmp_path, 'vertex_project = "file-project"\nbackend = "gemini"\n')
+    settings = load_settings({}, config)
+    # The environment wins over the file, the Google SDKs' switch included.
+    assert (settings.backend, settings.vertex_project, settings.vertex_location) == (
+        "vertex",
+        "env-project",
+        "europe-west4",
+    )
+    assert load_settings({}).backend == "vertex"
+    assert load_settings({"backend": "gemini"}).backend == "gemini"

@@ -21,8 +21,8 @@ COMMANDS = ("serve", "emulator", "demo")
 # Where the SDK serves streamable HTTP (MCPServer.run's streamable_http_path default).
 HTTP_PATH = "/mcp"
 NO_KEY = (
-    "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or pass --emulator to try the "
-    "server on the built-in offline emulator."
+    "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), use Vertex AI with "
+    "--backend vertex, or pass --emulator to try the server on the built-in offline emulator."
 )
 CONFIG_ENV = "GEMINI_MCP_CONFIG"
 DEFAULT_STATE_TEXT = "state.sqlite3 in the user data directory"
@@ -114,9 +114,27 @@ def _common(p: argparse.ArgumentParser) -> None:
         help=f"SQLite state file, 'memory', or a redis:// URL (default: {DEFAULT_STATE_TEXT})",
     )
     p.add_argument(
+        "--backend",
+        choices=["gemini", "vertex"],
+        help="gemini (the Gemini API, with an API key) or vertex (Vertex AI, with Google "
+        f"credentials) (default: {_default('backend')}; $GOOGLE_GENAI_USE_VERTEXAI=true "
+        "picks vertex)",
+    )
+    p.add_argument(
+        "--vertex-project",
+        metavar="PROJECT",
+        help="Vertex AI project (default: $GOOGLE_CLOUD_PROJECT, else the credentials' own)",
+    )
+    p.add_argument(
+        "--vertex-location",
+        metavar="LOCATION",
+        help=f"Vertex AI location (default: {_default('vertex_location')})",
+    )
+    p.add_argument(
         "--base-url",
         metavar="URL",
-        help=f"Interactions API base URL (default: {_default('base_url')})",
+        help="Interactions API base URL (default: the backend's own: "
+        "https://generativelanguage.googleapis.com, or Vertex AI's for the location)",
     )
     p.add_argument(
         "--emulator",
@@ -229,7 +247,7 @@ def http_url(host: str, port: int) -> str:
 
 
 def _serve(settings: Any) -> None:
-    if settings.api_key is None and not settings.emulator:
+    if settings.api_key is None and not settings.emulator and settings.backend == "gemini":
         _fail(NO_KEY)
     if settings.transport == "http" and not settings.is_loopback and not settings.allow_remote:
         _fail(

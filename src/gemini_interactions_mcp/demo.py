@@ -51,7 +51,7 @@ async def _session(settings: Settings, offline: bool) -> None:
         return f" {directive}" if offline else ""
 
     server = build_server(settings)
-    where = "the built-in emulator (offline)" if offline else settings.base_url
+    where = "the built-in emulator (offline)" if offline else f"Gemini ({settings.backend})"
     _out(f"gemini-interactions-mcp demo — talking to {where}")
     async with Client(server) as client:
         tools = await client.list_tools()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from .state.base import Store
+    from .upstream.auth import TokenSource
 
 DEMO_RESEARCH_SECONDS = 2.0
 # The monitor re-attaches to running research this long after start-up, once the first
@@ -42,9 +43,11 @@ def build_server(
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
     on_fatal: Callable[[str], None] | None = None,
+    token_source: TokenSource | None = None,
 ) -> GeminiMCPServer[ServerContext]:
     """An MCPServer for `settings`; `transport` and `store` replace the real ones in tests.
 
+    `token_source` replaces Application Default Credentials on Vertex AI (tests).
     `on_fatal` is told, in one sentence, when the server finds it cannot run as configured
     (the CLI exits with it); without it such a failure is raised as `StartupError`.
     """
@@ -67,6 +70,7 @@ def build_server(
                 settings=settings,
                 base_url=base_url,
                 transport=transport,
+                token_source=token_source,
                 clock=clock,
                 on_fatal=on_fatal,
             )

@@ -13,8 +13,6 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-DEFAULT_API_VERSION = "v1beta"
 DEFAULT_CALL_BUDGET = 50.0
 DEFAULT_MAX_TEXT_CHARS = 20_000
 DEFAULT_RETENTION_DAYS = 55.0
@@ -22,6 +20,7 @@ DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 DEFAULT_HTTP_PORT = 8000
 DEFAULT_PROGRESS_INTERVAL = 5.0
 _ENV_PREFIX = "GEMINI_MCP_"
+USE_VERTEX_ENV = "GOOGLE_GENAI_USE_VERTEXAI"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -40,8 +39,27 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY"),
         description="Gemini API key (GEMINI_API_KEY or GOOGLE_API_KEY).",
     )
-    base_url: str = Field(default=DEFAULT_BASE_URL, description="Interactions API base URL.")
-    api_version: str = Field(default=DEFAULT_API_VERSION, description="API version segment.")
+    backend: Literal["gemini", "vertex"] = Field(
+        default="gemini",
+        description="gemini: the Gemini API with an API key; vertex: Vertex AI (Google "
+        "credentials, or express mode with an API key and no project).",
+    )
+    vertex_project: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GEMINI_MCP_VERTEX_PROJECT", "GOOGLE_CLOUD_PROJECT"),
+        description="Vertex AI project (default: the one the credentials name).",
+    )
+    vertex_location: str = Field(
+        default="global",
+        validation_alias=AliasChoices("GEMINI_MCP_VERTEX_LOCATION", "GOOGLE_CLOUD_LOCATION"),
+        description="Vertex AI location.",
+    )
+    base_url: str | None = Field(
+        default=None, description="Interactions API base URL (default: the backend's own)."
+    )
+    api_version: str | None = Field(
+        default=None, description="API version segment (default: v1beta, or v1beta1 on Vertex)."
+    )
     emulator: bool = Field(default=False, description="Serve against the built-in emulator.")
     state: str = Field(
         default="",
@@ -123,6 +141,9 @@ def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Set
     for name in _names_set_by_env():
         values.pop(name, None)
     values.update(flags)
+    # The Google SDKs' own switch counts as the environment: below a flag, above the file.
+    if "backend" not in flags and "backend" not in _names_set_by_env() and _vertex_requested():
+        values["backend"] = "vertex"
     return Settings(**values)
 
 
@@ -134,7 +155,18 @@ def _names_set_by_env() -> set[str]:
     }
     if os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY"):
         names.add("api_key")
+    for name, field in Settings.model_fields.items():
+        choices = getattr(field.validation_alias, "choices", ())
+        if any(isinstance(alias, str) and os.environ.get(alias) for alias in choices):
+            names.add(name)
     return names
+
+
+def _vertex_requested() -> bool:
+    """The Google SDKs' switch to Vertex AI, honoured here too."""
+    import os
+
+    return os.environ.get(USE_VERTEX_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from ..state.base import Store
+    from ..upstream.auth import TokenSource
     from ..upstream.client import InteractionsClient
     from .monitor import ResearchMonitor
     from .registry import ModelRegistry
@@ -36,8 +37,11 @@ class ServerContext:
     """What every tool call reaches: configuration, and the shared client, store and monitor."""
 
     settings: Settings
-    base_url: str
+    # None: the backend's own (the Gemini API's, or Vertex AI's for the location).
+    base_url: str | None = None
     transport: httpx2.AsyncBaseTransport | None = None
+    # Bearer tokens for Vertex AI; None loads Application Default Credentials when needed.
+    token_source: TokenSource | None = None
     clock: Callable[[], float] = time.time
     # What to do when the server cannot run as configured; None raises StartupError.
     on_fatal: Callable[[str], None] | None = None
@@ -51,14 +55,25 @@ class ServerContext:
         default_factory=weakref.WeakValueDictionary
     )
 
-    @property
-    def upstream(self) -> str:
-        """Which upstream this server talks to, as records remember it."""
-        return "emulator" if self.settings.emulator else self.base_url.rstrip("/")
+    async def upstream(self) -> str:
+        """Which upstream this server talks to, as records remember it: the emulator, or
+        the endpoint (with its Vertex AI project and location)."""
+        if self.settings.emulator:
+            return "emulator"
+        endpoint = (await self.client()).endpoint
+        where = endpoint.root.rstrip("/")
+        return f"{where}/{endpoint.parent}" if endpoint.parent else where
 
-    def other_upstream(self, record_upstream: str) -> bool:
+    @property
+    def address(self) -> str:
+        """The upstream's URL as far as it is known yet (for messages)."""
+        if self._client is not None:
+            return self._client.endpoint.root.rstrip("/")
+        return self.base_url or ""
+
+    async def other_upstream(self, record_upstream: str) -> bool:
         """True for a record made on another upstream (which cannot be continued here)."""
-        return bool(record_upstream) and record_upstream != self.upstream
+        return bool(record_upstream) and record_upstream != await self.upstream()
 
     @property
     def registry(self) -> ModelRegistry:
@@ -70,18 +85,13 @@ class ServerContext:
         return self._registry
 
     async def client(self) -> InteractionsClient:
-        """The upstream client, created on first use."""
+        """The upstream client, created on first use (loading credentials if it needs any)."""
         if self._client is None:
-            from ..upstream.client import InteractionsClient
+            async with self._open_lock:
+                if self._client is None:
+                    from .upstream_access import open_client
 
-            key = self.settings.api_key
-            assert key is not None, "the CLI refuses to start without a key"
-            self._client = InteractionsClient(
-                key,
-                base_url=self.base_url,
-                api_version=self.settings.api_version,
-                transport=self.transport,
-            )
+                    self._client = await open_client(self)
         return self._client
 
     async def store(self) -> Store:

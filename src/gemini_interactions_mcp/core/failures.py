@@ -29,6 +29,8 @@ def describe(exc: BaseException, *, upstream: str = "") -> str:
         return str(exc)
     if isinstance(exc, StoreError):
         return f"The state store cannot be used: {exc}."
+    if isinstance(exc, up.CredentialsError):
+        return str(exc)
     if isinstance(exc, up.AuthenticationError):
         return REJECTED_KEY
     if isinstance(exc, up.ModelNotFoundError):

@@ -17,6 +17,7 @@ TERMINAL_NOTES = {
     "cancelled": "The turn was cancelled.",
     "incomplete": "The answer is incomplete (it hit max_output_tokens or another limit).",
     "budget_exceeded": "The agent ran out of budget before finishing.",
+    "idle": "Gemini waits for your next message; send it with gemini_continue.",
 }
 
 

@@ -67,7 +67,7 @@ class ResearchMonitor:
         records = [
             record
             for record in await store.active_research()
-            if not self.server.other_upstream(record.upstream)
+            if not await self.server.other_upstream(record.upstream)
         ]
         for record in records:
             self.track(record.owner, record.id)

@@ -54,7 +54,7 @@ class ResearchService:
             kind="research",
             title=short(request.query, TITLE_CHARS),
             model=agent.id,
-            upstream=self.server.upstream,
+            upstream=await self.server.upstream(),
             config=config,
             research=ResearchState(
                 query=request.query,
@@ -96,7 +96,7 @@ class ResearchService:
         """The research as recorded; with `wait_seconds`, wait for it to end (progress
         notifications say how it goes meanwhile), at most for the call's budget."""
         record = await self.find(research_id)
-        self._watch(record)
+        await self._watch(record)
         notes = []
         if wait_seconds > 0 and record.is_active_research:
             wait = min(wait_seconds, self.call.remaining())
@@ -113,8 +113,8 @@ class ResearchService:
         """Cancel upstream; a finished research is left as it is."""
         record = await self.find(research_id)
         research = _research(record)
-        if research.active and self.server.other_upstream(record.upstream):
-            raise ToolError(elsewhere(record, self.server.upstream))
+        if research.active and await self.server.other_upstream(record.upstream):
+            raise ToolError(elsewhere(record, await self.server.upstream()))
         if not research.active:
             note = f"This research is already {research.status}; nothing was changed."
             return self.view(record, offset=0, max_chars=0, notes=[note])
@@ -196,7 +196,7 @@ class ResearchService:
 
     async def wait_for_report(self, record: ConversationRecord) -> Answer:
         """The research's outcome as a conversation answer, waiting for it within the budget."""
-        self._watch(record)
+        await self._watch(record)
         done = await self._wait(record, self.call.remaining())
         return self.outcome(done)
 
@@ -309,8 +309,8 @@ class ResearchService:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _watch(self, record: ConversationRecord) -> None:
-        if self.server.other_upstream(record.upstream):
+    async def _watch(self, record: ConversationRecord) -> None:
+        if await self.server.other_upstream(record.upstream):
             return  # only the server that talks to its upstream can follow it
         if record.is_active_research and not self.monitor.is_watching(record.id):
             self.monitor.track(self.call.owner, record.id)

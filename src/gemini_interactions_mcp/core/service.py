@@ -64,7 +64,7 @@ class GeminiService:
             owner=self.call.owner,
             title=request.title or short(request.prompt, TITLE_CHARS),
             model=model.id,
-            upstream=self.server.upstream,
+            upstream=await self.server.upstream(),
             config=config,
             chain=Chain(status="in_progress", stored_upstream=request.store),
             created_at=now,
@@ -201,8 +201,8 @@ class GeminiService:
             record = await store.latest(self.call.owner, kind="chat")
             if record is None:
                 raise ToolError("You have no conversation yet; start one with gemini_ask.")
-        if self.server.other_upstream(record.upstream):
-            raise ToolError(elsewhere(record, self.server.upstream))
+        if await self.server.other_upstream(record.upstream):
+            raise ToolError(elsewhere(record, await self.server.upstream()))
         if self.server.expired(record.updated_at):
             raise ToolError(
                 f"Conversation {record.id} is older than the "

@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 
 from ..state.records import ConversationRecord, InteractionConfig, PendingTurn
-from ..statuses import ABANDONED, SETTLED
+from ..statuses import ABANDONED
 from ..upstream import errors as up
 from ..upstream.wire import (
     Interaction,
@@ -276,7 +276,9 @@ class TurnRunner:
         if pending is None:
             # Only a stream that produced no event at all ends like this.
             raise ToolError("Gemini answered without starting the turn; send the prompt again.")
-        if done is None or done.status not in SETTLED:
+        # Anything but running ends the call: done, failed, or waiting for the caller
+        # (function results, or an interaction idle until its next input).
+        if done is None or done.is_running:
             return self._still_running(held.record, pending, notes)
         answer = await self._finish(held, done, notes, pending)
         if done.status == Status.FAILED:

@@ -87,7 +87,7 @@ def _guarded(fn: ToolFn) -> ToolFn:
             from ..core import failures  # loaded already: only a tool body gets this far
 
             ctx = kwargs.get("ctx")
-            upstream = server_of(ctx).base_url if isinstance(ctx, Context) else ""
+            upstream = server_of(ctx).address if isinstance(ctx, Context) else ""
             return error_result(failures.describe(exc, upstream=upstream))
 
     return run

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ...statuses import RUNNING
 from ._base import WireModel
 from .content import TextContent
 from .steps import FunctionCallStep, ModelOutputStep, Step, ThoughtStep, UserInputStep
@@ -56,7 +57,7 @@ class Status(StrEnum):
 
 # Only these mean "work is still going on upstream"; any other status, including one
 # this client has never heard of, means the interaction stopped.
-RUNNING_STATUSES = frozenset({Status.QUEUED.value, Status.IN_PROGRESS.value})
+RUNNING_STATUSES = RUNNING
 
 # The interaction waits for the caller: function results, or the next input.
 NEEDS_INPUT_STATUSES = frozenset({Status.REQUIRES_ACTION.value, Status.IDLE.value})
