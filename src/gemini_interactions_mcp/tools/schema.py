@@ -30,7 +30,8 @@ def compact(node: Any) -> Any:
         if key == "minLength" and value == 1:
             # "Not empty" goes without saying; an empty value still gets a clear error.
             continue
-        if key == "default" and value is None:
+        if key == "default" and (value is None or value in (False, "", 0)):
+            # Leaving a flag out means false, a text empty, a count zero: said by omission.
             continue
         if key == "additionalProperties" and isinstance(value, bool):
             # True is JSON Schema's default; with False, extra keys are still refused by the
