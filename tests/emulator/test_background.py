@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from .conftest import MODEL, URL, create, get, reply_text, wait_status
+from .helpers import MODEL, URL, create, get, reply_text, wait_status
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ import httpx2
 import pytest
 from starlette.applications import Starlette
 
-from .conftest import URL, create, get, reply_text, step_types
+from .helpers import URL, create, get, reply_text, step_types
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import httpx2
 import pytest
 from starlette.applications import Starlette
 
-from .conftest import MODEL, URL, create, get, reply_text, step_types, wait_status
+from .helpers import MODEL, URL, create, get, reply_text, step_types, wait_status
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from gemini_interactions_mcp.emulator import EmulatorConfig, create_app
 
-from .conftest import KEY, MODEL, URL, create, read_sse
+from .helpers import KEY, MODEL, URL, create, read_sse
 
 pytestmark = pytest.mark.anyio
 BODY = {"model": MODEL, "input": "x"}

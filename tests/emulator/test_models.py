@@ -8,7 +8,7 @@ import pytest
 from gemini_interactions_mcp.emulator import EmulatorConfig, create_app
 from gemini_interactions_mcp.emulator.catalog import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-from .conftest import KEY
+from .helpers import KEY
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from .conftest import AGENT, URL, create, read_sse, reply_text, step_types, wait_status
+from .helpers import AGENT, URL, create, read_sse, reply_text, step_types, wait_status
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from gemini_interactions_mcp.emulator import EmulatorConfig, create_app
 
-from .conftest import MODEL, URL, create
+from .helpers import MODEL, URL, create
 
 pytestmark = pytest.mark.anyio
 

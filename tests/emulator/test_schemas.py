@@ -11,7 +11,7 @@ import pytest
 
 from gemini_interactions_mcp.emulator.schemas import value_for
 
-from .conftest import MODEL, URL, create, read_sse, rebuild, reply_text
+from .helpers import MODEL, URL, create, read_sse, rebuild, reply_text
 
 SCHEMAS: list[dict[str, Any]] = [
     {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]},

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from gemini_interactions_mcp.emulator import EmulatorConfig, create_app, serve_in_background
 
-from .conftest import AGENT, MODEL
+from .helpers import AGENT, MODEL
 
 pytestmark = pytest.mark.anyio
 

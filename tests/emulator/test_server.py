@@ -11,7 +11,7 @@ import httpx2
 import pytest
 from anyio.abc import ByteReceiveStream
 
-from .conftest import MODEL, URL
+from .helpers import MODEL, URL
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from .conftest import MODEL, URL, create, get, read_sse, rebuild
+from .helpers import MODEL, URL, create, get, read_sse, rebuild
 
 pytestmark = pytest.mark.anyio
 

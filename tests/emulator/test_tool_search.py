@@ -7,7 +7,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from .conftest import MODEL, URL, create, get, read_sse, rebuild, reply_text, step_types
+from .helpers import MODEL, URL, create, get, read_sse, rebuild, reply_text, step_types
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 
 from gemini_interactions_mcp.emulator import EmulatorConfig, create_app
 
-from .conftest import AGENT, KEY, MODEL, URL, create
+from .helpers import AGENT, KEY, MODEL, URL, create
 
 pytestmark = pytest.mark.anyio
 

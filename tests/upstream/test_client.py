@@ -29,7 +29,7 @@ from gemini_interactions_mcp.upstream import (
 )
 from gemini_interactions_mcp.upstream.wire import Interaction
 
-from .conftest import API_KEY, BASE_URL, FakeTime, error_response, json_response, make_client
+from .helpers import API_KEY, BASE_URL, FakeTime, error_response, json_response, make_client
 
 DONE = {
     "id": "v1_a",

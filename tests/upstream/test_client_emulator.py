@@ -26,7 +26,7 @@ from gemini_interactions_mcp.upstream import (
 )
 from gemini_interactions_mcp.upstream import wire as w
 
-from .conftest import API_KEY, FakeTime
+from .helpers import API_KEY, FakeTime
 
 MODEL = "gemini-3-flash-preview"
 

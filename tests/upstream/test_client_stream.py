@@ -18,7 +18,7 @@ from gemini_interactions_mcp.upstream import (
 )
 from gemini_interactions_mcp.upstream import wire as w
 
-from .conftest import (
+from .helpers import (
     FakeTime,
     StreamServer,
     error_response,

@@ -18,7 +18,7 @@ from gemini_interactions_mcp.upstream import (
     vertex_ai,
 )
 
-from .conftest import FakeTime
+from .helpers import FakeTime
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from gemini_interactions_mcp.upstream.errors import (
 )
 from gemini_interactions_mcp.upstream.retry import RetryPolicy, call_with_retry
 
-from .conftest import FakeTime
+from .helpers import FakeTime
 
 
 def _status(code: int, retry_after: str | None = None) -> APIStatusError:

@@ -9,7 +9,7 @@ import pytest
 from gemini_interactions_mcp.upstream import wire as w
 from gemini_interactions_mcp.upstream.streaming import InteractionAssembler, iter_events
 
-from .conftest import ChunkStream
+from .helpers import ChunkStream
 
 REQUEST = httpx2.Request("GET", "http://upstream.test/v1beta/interactions/v1_a?stream=true")
 
