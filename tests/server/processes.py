@@ -55,3 +55,35 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+KEY = "process-test-key"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "0"},
+    },
+}
+
+
+def start_http(url: str, state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The server over streamable HTTP on a free port, against the upstream at `url`."""
+    port = free_port()
+    proc = spawn(
+        ["--transport", "http", "--port", str(port), "--state", str(state), "--base-url", url],
+        log,
+        GEMINI_API_KEY=KEY,
+    )
+    wait_for_port(port, proc)
+    return proc, f"http://127.0.0.1:{port}/mcp"
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (as a crashed server's would be)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

@@ -14,21 +14,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from .helpers import ok
-from .processes import child_env, free_port, spawn, stop, wait_for_port
+from .processes import INITIALIZE, KEY, child_env, start_http, stop
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-
-KEY = "process-test-key"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "0"},
-    },
-}
 
 
 def stdio_params(url: str, state: Path) -> StdioServerParameters:
@@ -54,17 +42,6 @@ async def test_stdio_conversation_survives_a_restart(emulator_process: str, tmp_
             )
         )
     assert "turn 3: after restart" in third["text"]
-
-
-def start_http(url: str, state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = spawn(
-        ["--transport", "http", "--port", str(port), "--state", str(state), "--base-url", url],
-        log,
-        GEMINI_API_KEY=KEY,
-    )
-    wait_for_port(port, proc)
-    return proc, f"http://127.0.0.1:{port}/mcp"
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

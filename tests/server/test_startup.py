@@ -16,18 +16,7 @@ from gemini_interactions_mcp.emulator import EmulatorConfig, serve_in_background
 from gemini_interactions_mcp.state.memory import MemoryStore
 
 from .helpers import connect, error, ok
-from .processes import child_env
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "0"},
-    },
-}
+from .processes import INITIALIZE, child_env
 
 
 def serve_stdio(*args: str, **env: str) -> subprocess.CompletedProcess[bytes]:

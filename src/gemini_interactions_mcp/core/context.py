@@ -19,6 +19,7 @@ from anyio.abc import TaskGroup
 
 from ..settings import Settings
 from .errors import StartupError
+from .holders import new_holder
 
 if TYPE_CHECKING:
     import httpx2
@@ -45,6 +46,8 @@ class ServerContext:
     clock: Callable[[], float] = time.time
     # What to do when the server cannot run as configured; None raises StartupError.
     on_fatal: Callable[[str], None] | None = None
+    # This server incarnation, as the leases it takes name it.
+    holder: str = field(default_factory=new_holder)
     _tasks: TaskGroup | None = None
     _monitor: ResearchMonitor | None = None
     _client: InteractionsClient | None = None

@@ -19,8 +19,9 @@ from ..state.records import ConversationRecord, Lease
 from .call import Call
 from .context import ServerContext
 from .errors import ConversationBusy, UnknownHandle
+from .holders import gone
 
-__all__ = ["Held", "hold", "hold_new"]
+__all__ = ["INTERRUPTED", "Held", "abandoned", "hold", "hold_new", "recover"]
 
 # A lease outlives its call's budget by this much, so a slow final write still finds it held.
 LEASE_MARGIN = 30.0
@@ -86,7 +87,28 @@ def _holds(record: ConversationRecord, token: str) -> bool:
 
 
 def _lease(server: ServerContext, token: str) -> Lease:
-    return Lease(token=token, until=server.clock() + server.settings.call_budget + LEASE_MARGIN)
+    return Lease(
+        token=token,
+        until=server.clock() + server.settings.call_budget + LEASE_MARGIN,
+        holder=server.holder,
+    )
+
+
+def abandoned(lease: Lease | None, server: ServerContext, now: float) -> bool:
+    """True for a lease nobody holds any more: expired, or its process is gone."""
+    return lease is not None and (lease.until <= now or gone(lease.holder, server.holder))
+
+
+#: The status of a turn whose server stopped before Gemini confirmed it.
+INTERRUPTED = "interrupted"
+
+
+def recover(record: ConversationRecord) -> None:
+    """A turn whose call stopped holding the record (its server died): one that Gemini had
+    confirmed stays pending and can be collected; one it had not is marked interrupted."""
+    chain = record.chain
+    if chain.pending is None and chain.status == "in_progress":
+        chain.status = INTERRUPTED
 
 
 def busy(conversation_id: str) -> ConversationBusy:
@@ -120,8 +142,10 @@ async def hold(
 
         def take(current: ConversationRecord) -> ConversationRecord:
             lease = current.lease
-            if lease is not None and lease.until > now and lease.token != token:
-                raise busy(current.id)
+            if lease is not None and lease.token != token:
+                if not abandoned(lease, server, now):
+                    raise busy(current.id)
+                recover(current)
             current.lease = _lease(server, token)
             return current
 

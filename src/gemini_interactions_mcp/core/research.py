@@ -12,7 +12,7 @@ from __future__ import annotations
 import anyio
 
 from ..state.base import mutate, new_handle
-from ..state.records import ConversationRecord, ResearchProgress, ResearchState
+from ..state.records import ConversationRecord, Lease, ResearchProgress, ResearchState
 from ..statuses import RUNNING
 from ..upstream import errors as up
 from ..upstream.wire import Interaction
@@ -20,7 +20,7 @@ from . import interaction_config, research_progress
 from .call import Call
 from .context import ServerContext
 from .errors import ToolError, UnknownHandle, elsewhere
-from .lease import hold
+from .lease import abandoned, hold
 from .mapping import TITLE_CHARS, short
 from .monitor import ResearchMonitor, record_result
 from .paging import cut
@@ -61,6 +61,9 @@ class ResearchService:
                 planning=request.collaborative_planning,
                 started_at=now,
             ),
+            # Held while it starts: if this server dies before Gemini's answer is recorded,
+            # the next look at it knows the start was cut short.
+            lease=Lease(token="start", until=now + ORPHAN_GRACE, holder=self.server.holder),
             created_at=now,
             updated_at=now,
         )
@@ -317,7 +320,12 @@ class ResearchService:
 
     async def _orphaned(self, record: ConversationRecord) -> ConversationRecord:
         """A start cut short (say, by a crash) before Gemini's answer was recorded."""
-        if self.server.clock() - record.created_at < ORPHAN_GRACE:
+        now = self.server.clock()
+        if record.lease is not None:
+            cut_short = abandoned(record.lease, self.server, now)
+        else:  # recorded by an older release, which kept no lease while starting
+            cut_short = now - record.created_at >= ORPHAN_GRACE
+        if not cut_short:
             return record
         store = await self.server.store()
 
@@ -326,10 +334,12 @@ class ResearchService:
             if state.interaction_id is not None:
                 return None
             state.status = "failed"
+            state.finished_at = now
             state.error = (
-                "The server stopped before Gemini confirmed the start; nothing can be tracked. "
-                "Start the research again."
+                "The server stopped before Gemini confirmed the start, so the research cannot "
+                "be followed (Gemini may have begun it). Start it again with deep_research_start."
             )
+            current.lease = None
             return current
 
         updated = await mutate(store, self.call.owner, record.id, change, clock=self.server.clock)
@@ -342,7 +352,10 @@ class ResearchService:
             state = _research(current)
             state.interaction_id = interaction.id
             state.status = _running_status(interaction)
+            state.error = None
+            state.finished_at = None
             current.interaction_ids.append(interaction.id)
+            current.lease = None
             return current
 
         record = await mutate(store, self.call.owner, research_id, change, clock=self.server.clock)

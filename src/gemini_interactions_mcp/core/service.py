@@ -20,6 +20,7 @@ from .call import Call
 from .context import ServerContext
 from .errors import ToolError, UnknownHandle, elsewhere
 from .inputs import build_input, function_result_steps
+from .lease import INTERRUPTED, abandoned
 from .mapping import TITLE_CHARS, short
 from .registry import Resolution
 from .requests import AskRequest, ContinueRequest, ResearchRequest
@@ -160,9 +161,18 @@ class GeminiService:
             # A research is its own first turn; its follow-ups are the turns after it.
             turns=record.chain.turns + 1 if research else record.chain.turns,
             follow_ups=record.chain.turns if research else None,
-            status="expired" if self.server.expired(record.updated_at) else record.status,
+            status=self._status(record),
             updated=datetime.fromtimestamp(record.updated_at, UTC).isoformat(timespec="seconds"),
         )
+
+    def _status(self, record: ConversationRecord) -> str:
+        if self.server.expired(record.updated_at):
+            return "expired"
+        chain = record.chain
+        stuck = record.research is None and chain.pending is None and chain.status == "in_progress"
+        if stuck and abandoned(record.lease, self.server, self.server.clock()):
+            return INTERRUPTED  # what the next call on it will record
+        return record.status
 
     # -- research --------------------------------------------------------------------------
 

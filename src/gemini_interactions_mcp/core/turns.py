@@ -41,7 +41,7 @@ from .context import ServerContext
 from .errors import ToolError
 from .failures import turn_failed
 from .inputs import parse_json_answer
-from .lease import Held, hold, hold_new
+from .lease import INTERRUPTED, Held, hold, hold_new
 from .paging import cut
 from .results import Answer
 
@@ -140,6 +140,13 @@ class TurnRunner:
             status=chain.status,
             model=record.model,
         )
+        if chain.status == INTERRUPTED:
+            answer.notes.append(
+                "The server stopped before Gemini confirmed the last turn, so it was not "
+                "recorded (Gemini may have run it). The conversation is as it was before that "
+                "turn: send the prompt again."
+            )
+            return answer
         return self.page(answer, chain.text, offset)
 
     def page(self, answer: Answer, text: str, offset: int) -> Answer:

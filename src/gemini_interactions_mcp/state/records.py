@@ -107,12 +107,14 @@ class Chain(BaseModel):
 
 
 class Lease(BaseModel):
-    """Held by the call running a turn; another call may take it only after `until`."""
+    """Held by the call running a turn; another call may take it only after `until`, or
+    once the process that holds it (`holder`) is known to be gone."""
 
     model_config = _PART
 
     token: str
     until: float
+    holder: str = ""
 
 
 class ResearchProgress(BaseModel):
