@@ -692,3 +692,25 @@ async def test_two_replicas_on_one_redis_store_share_conversations(
         assert any(
             c["conversation_id"] == first["conversation_id"] for c in listing["conversations"]
         )
+
+
+async def test_a_collect_falls_back_to_a_plain_get_when_no_stream_can_be_had(
+    make_settings: Any, emulator: Any
+) -> None:
+    async with connect(make_settings(call_budget=2.0)) as client:
+        started = ok(
+            await client.call_tool("gemini_ask", {"prompt": "slow [[chars 120]] [[delay 250]]"})
+        )
+        assert started["status"] == "in_progress"
+        # From now on every stream fails to open; plain GETs still work.
+        emulator.fail_next(503, count=1_000, methods=("GET",), streams_only=True)
+        result = started
+        with anyio.fail_after(30):
+            while result["status"] == "in_progress":
+                result = ok(
+                    await client.call_tool(
+                        "gemini_continue", {"conversation_id": started["conversation_id"]}
+                    )
+                )
+        emulator.reset()
+    assert result["status"] == "completed" and result["text"].startswith("turn 1: slow")

@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 Guard = Callable[[ConversationRecord], None]
 
+# Seconds of a call's budget kept for one plain GET after a stream that did not end in time.
+GET_RESERVE = 2.0
+
 
 @dataclass
 class Turn:
@@ -190,7 +193,7 @@ class TurnRunner:
                     pending = turn.pending(interaction_id)
                     await held.write(_pending(pending))
                     scope.shield = False
-                    scope.deadline = self.call.deadline
+                    scope.deadline = self._stream_deadline()
             await self._on_event(event)
 
         # One request: the create streams the answer, and runs on upstream in the background
@@ -232,7 +235,7 @@ class TurnRunner:
         return await self._follow(
             held,
             lambda: client.follow(pending.interaction_id, on_event=self._on_event),
-            anyio.CancelScope(deadline=self.call.deadline),
+            anyio.CancelScope(deadline=self._stream_deadline()),
             lambda: pending,
             notes,
         )
@@ -276,13 +279,24 @@ class TurnRunner:
                     "The connection to Gemini broke before the turn was confirmed, so it may not "
                     "have started; send the prompt again in a moment."
                 ) from None
-            return self._still_running(
-                held.record, pending, [*notes, "The connection to Gemini dropped."]
-            )
+            # The stream could not be read to its end; the interaction itself may well have
+            # ended: a plain GET tells (and is all a collect needs then).
+            final = await self._final_state(pending.interaction_id)
+            if final is not None and not final.is_running:
+                done = final
+            else:
+                return self._still_running(
+                    held.record, pending, [*notes, "The connection to Gemini dropped."]
+                )
         pending = pending_of()
         if pending is None:
             # Only a stream that produced no event at all ends like this.
             raise ToolError("Gemini answered without starting the turn; send the prompt again.")
+        if done is None:
+            # The stream did not end within the budget (or could not be opened again): the
+            # interaction may have ended anyway, which a plain GET tells.
+            final = await self._final_state(pending.interaction_id)
+            done = final if final is not None and not final.is_running else None
         # Anything but running ends the call: done, failed, or waiting for the caller
         # (function results, or an interaction idle until its next input).
         if done is None or done.is_running:
@@ -293,12 +307,20 @@ class TurnRunner:
             raise ToolError(turn_failed(reasons))
         return answer
 
+    def _stream_deadline(self) -> float:
+        """When to stop reading a stream: a little before the budget ends, to leave time for
+        one plain GET of the interaction."""
+        return self.call.deadline - min(GET_RESERVE, self.call.budget / 4)
+
     async def _final_state(self, interaction_id: str) -> Interaction | None:
+        """The interaction as upstream has it now, if that can be had within the budget."""
         client = await self.server.client()
-        try:
-            return await client.get(interaction_id)
-        except up.GeminiError:
-            return None
+        with anyio.move_on_after(self.call.remaining()):
+            try:
+                return await client.get(interaction_id)
+            except up.GeminiError:
+                return None
+        return None
 
     async def _on_event(self, event: StreamEvent) -> None:
         message = self.narrator.message(event)

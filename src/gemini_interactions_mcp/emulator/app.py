@@ -115,7 +115,10 @@ class InteractionsEndpoint:
         try:
             if route is None:
                 raise not_found(f"No route for {method} {scope['path']}.")
-            fault = self.emulator.take_fault(method)
+            wants_stream = query.get("stream") == "true" or (
+                isinstance(payload, dict) and payload.get("stream") is True
+            )
+            fault = self.emulator.take_fault(method, stream=wants_stream)
             if fault is not None and not fault.drop_after_headers:
                 raise fault.error()
             drop = fault is not None

@@ -54,6 +54,7 @@ class Fault:
     retry_after: float | None = None
     retry_after_ms: int | None = None
     drop_after_headers: bool = False
+    streams_only: bool = False
 
     def error(self) -> ApiError:
         headers: dict[str, str] = {}
@@ -129,12 +130,14 @@ class Emulator:
         retry_after_ms: int | None = None,
         methods: tuple[str, ...] = ("POST",),
         drop_after_headers: bool = False,
+        streams_only: bool = False,
     ) -> None:
         """Make the next ``count`` requests with one of ``methods`` fail.
 
         With ``drop_after_headers`` the request is served (work starts, an interaction
         may be created), then the connection is cut after the 200 headers; ``status``
-        is not used then.
+        is not used then. With ``streams_only`` only requests for an event stream count
+        (``?stream=true`` or ``"stream": true``).
         """
         self._state.faults.append(
             Fault(
@@ -144,6 +147,7 @@ class Emulator:
                 retry_after=retry_after,
                 retry_after_ms=retry_after_ms,
                 drop_after_headers=drop_after_headers,
+                streams_only=streams_only,
             )
         )
 
@@ -158,8 +162,10 @@ class Emulator:
     def record_request(self, request: RecordedRequest) -> None:
         self._state.requests.append(request)
 
-    def take_fault(self, method: str) -> Fault | None:
+    def take_fault(self, method: str, *, stream: bool = False) -> Fault | None:
         for fault in self._state.faults:
+            if fault.streams_only and not stream:
+                continue
             if method in fault.methods and fault.remaining > 0:
                 fault.remaining -= 1
                 if fault.remaining == 0:
