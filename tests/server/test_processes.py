@@ -70,21 +70,33 @@ async def test_research_survives_a_killed_server(emulator_process: str, tmp_path
     log = tmp_path / "http.log"
     query = "kill me midway"
     proc, url = start_http(emulator_process, state, log)
+    searched = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        # The monitor saved progress with a search in it: the research is midway.
+        if message and "searches" in message:
+            searched.set()
+
     try:
         async with Client(url) as client:
             rid = ok(await client.call_tool("deep_research_start", {"query": query}))["research_id"]
-            with anyio.fail_after(20):
-                status: dict[str, Any] = {"progress": {"searches": 0}, "status": "queued"}
-                while not status["progress"]["searches"]:
-                    status = ok(
-                        await client.call_tool(
-                            "deep_research_status", {"research_id": rid, "wait_seconds": 2}
-                        )
+            async with anyio.create_task_group() as tg:
+
+                async def wait() -> None:
+                    await client.call_tool(
+                        "deep_research_status",
+                        {"research_id": rid, "wait_seconds": 30},
+                        progress_callback=on_progress,
                     )
-            assert status["status"] == "in_progress", "finished before the kill"
+
+                tg.start_soon(wait)
+                with anyio.fail_after(20):
+                    await searched.wait()
+                proc.kill()  # midway, no clean shutdown
+                proc.wait()
+                tg.cancel_scope.cancel()
     finally:
-        proc.kill()  # no clean shutdown
-        proc.wait()
+        stop(proc)
     proc, url = start_http(emulator_process, state, log)
     try:
         async with Client(url) as client:
