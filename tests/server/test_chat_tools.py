@@ -714,3 +714,32 @@ async def test_a_collect_falls_back_to_a_plain_get_when_no_stream_can_be_had(
                 )
         emulator.reset()
     assert result["status"] == "completed" and result["text"].startswith("turn 1: slow")
+
+
+async def test_an_unreadable_record_is_named_in_the_listing_and_can_be_forgotten(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "state.sqlite3"
+    async with connect(make_settings(state=str(path))) as client:
+        kept = ok(await client.call_tool("gemini_ask", {"prompt": "keep me"}))
+        broken = ok(await client.call_tool("gemini_ask", {"prompt": "break me"}))
+        with sqlite3.connect(path) as conn:
+            conn.execute(
+                'UPDATE records SET body = \'{"not": "a record"}\' WHERE id = ?',
+                (broken["conversation_id"],),
+            )
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        message = error(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": broken["conversation_id"], "prompt": "x"}
+            )
+        )
+        forgotten = ok(
+            await client.call_tool("gemini_conversations", {"forget": broken["conversation_id"]})
+        )
+    assert [c["conversation_id"] for c in listing["conversations"]] == [kept["conversation_id"]]
+    assert any(broken["conversation_id"] in n and "forget" in n for n in listing["notes"])
+    assert message.startswith(f"The stored record {broken['conversation_id']} cannot be read")
+    assert forgotten["forgotten"] == broken["conversation_id"] and not forgotten["notes"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from gemini_interactions_mcp.state.base import StoreError, mutate
+from gemini_interactions_mcp.state.base import CorruptRecordError, StoreError, mutate
 from gemini_interactions_mcp.state.sqlite import SCHEMA_VERSION, SqliteStore, default_state_path
 
 from .helpers import V1_FILE, V1_IDS, check_first_schema_records, make_record
@@ -170,20 +170,26 @@ async def test_a_file_of_the_first_schema_is_upgraded_with_every_record(tmp_path
         await reopened.close()
 
 
-async def test_a_record_that_cannot_be_upgraded_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+async def test_a_record_that_cannot_be_upgraded_is_kept_unreadable_and_forgettable(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "state.sqlite3"
     shutil.copyfile(V1_FILE, path)
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("UPDATE conversations SET data = '[1]' WHERE id = ?", (V1_IDS["chat"],))
         conn.commit()
     store = SqliteStore(path)
-    with pytest.raises(StoreError, match=V1_IDS["chat"]):
-        await store.open()
-    await store.close()
-    assert user_version(path) == 1
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        (count,) = conn.execute("SELECT count(*) FROM conversations").fetchone()
-    assert count == len(V1_IDS)
+    await store.open()
+    try:
+        listing = await store.list("local", limit=50)
+        assert listing.unreadable == [V1_IDS["chat"]]
+        assert len(listing) == len(V1_IDS) - 1
+        with pytest.raises(CorruptRecordError, match="forget it with"):
+            await store.get("local", V1_IDS["chat"])
+        assert await store.delete("local", V1_IDS["chat"]) is True
+        assert (await store.list("local", limit=50)).unreadable == []
+    finally:
+        await store.close()
 
 
 def test_importing_the_state_package_imports_no_backend_library() -> None:

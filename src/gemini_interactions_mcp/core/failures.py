@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from ..state.base import StoreError
+from ..state.base import CorruptRecordError, StoreError
 from ..upstream import errors as up
 from .errors import ToolError
 
@@ -27,6 +27,9 @@ def describe(exc: BaseException, *, upstream: str = "") -> str:
     """The sentence a caller sees for an exception (`upstream`: the base URL in use)."""
     if isinstance(exc, ToolError):
         return str(exc)
+    if isinstance(exc, CorruptRecordError):
+        text = str(exc)
+        return text[:1].upper() + text[1:] + "."
     if isinstance(exc, StoreError):
         return f"The state store cannot be used: {exc}."
     if isinstance(exc, up.CredentialsError):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..state.base import new_handle
+from ..state.base import CorruptRecordError, Store, new_handle
 from ..state.records import Chain, ConversationRecord
 from ..upstream import errors as up
 from . import interaction_config
@@ -136,20 +136,39 @@ class GeminiService:
         store = await self.server.store()
         notes: list[str] = []
         if forget:
-            record = await store.get(self.call.owner, forget)
-            if record is None:
-                raise UnknownHandle(f"Unknown conversation_id {forget!r}; nothing was forgotten.")
-            notes.extend(await self._stop_running(record))
-            if delete_upstream:
-                ids = list(record.interaction_ids)
-                pending = record.chain.pending
-                if pending is not None and pending.interaction_id not in ids:
-                    ids.append(pending.interaction_id)
-                notes.extend(await self._delete_upstream(ids))
-            await store.delete(self.call.owner, forget)
+            try:
+                record = await store.get(self.call.owner, forget)
+            except CorruptRecordError:
+                record = None  # unreadable: nothing to stop or delete upstream, only forget
+                if not await store.delete(self.call.owner, forget):
+                    raise
+            else:
+                if record is None:
+                    raise UnknownHandle(
+                        f"Unknown conversation_id {forget!r}; nothing was forgotten."
+                    )
+                notes.extend(await self._forget(store, record, delete_upstream=delete_upstream))
         records = await store.list(self.call.owner, limit=limit, kind=None)
+        if records.unreadable:
+            notes.append(
+                f"{len(records.unreadable)} stored record(s) could not be read and are left out: "
+                f"{', '.join(records.unreadable)}; forget them by id."
+            )
         items = [self._info(r) for r in records]
         return ConversationList(conversations=items, forgotten=forget or None, notes=notes)
+
+    async def _forget(
+        self, store: Store, record: ConversationRecord, *, delete_upstream: bool
+    ) -> list[str]:
+        notes = await self._stop_running(record)
+        if delete_upstream:
+            ids = list(record.interaction_ids)
+            pending = record.chain.pending
+            if pending is not None and pending.interaction_id not in ids:
+                ids.append(pending.interaction_id)
+            notes.extend(await self._delete_upstream(ids))
+        await store.delete(self.call.owner, record.id)
+        return notes
 
     def _info(self, record: ConversationRecord) -> ConversationInfo:
         research = record.research is not None

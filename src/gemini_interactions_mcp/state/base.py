@@ -4,6 +4,7 @@ Exceptions::
 
     StoreError                  the store cannot do what was asked (not open, I/O, bad spec)
     ├── DuplicateHandleError    insert() of an id that already exists, for any owner
+    ├── CorruptRecordError      a stored record cannot be read (it can still be deleted)
     └── StoreConflictError      mutate() lost the compare-and-set race too many times
 """
 
@@ -13,7 +14,7 @@ import builtins
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import anyio
@@ -21,7 +22,9 @@ import anyio
 from .records import ConversationRecord, Kind
 
 __all__ = [
+    "CorruptRecordError",
     "DuplicateHandleError",
+    "Listing",
     "Store",
     "StoreConflictError",
     "StoreError",
@@ -36,6 +39,29 @@ class StoreError(Exception):
 
 class DuplicateHandleError(StoreError):
     """A record with this id already exists."""
+
+
+class CorruptRecordError(StoreError):
+    """A stored record cannot be read; deleting it by id still works."""
+
+    def __init__(self, id: str, reason: str) -> None:
+        super().__init__(
+            f"the stored record {id} cannot be read ({reason}); forget it with "
+            f"gemini_conversations(forget={id!r})"
+        )
+        self.id = id
+
+
+class Listing(builtins.list[ConversationRecord]):
+    """Records in order, and the ids of the stored ones that could not be read (left out)."""
+
+    def __init__(
+        self,
+        records: Iterable[ConversationRecord] = (),
+        unreadable: Iterable[str] = (),
+    ) -> None:
+        super().__init__(records)
+        self.unreadable = builtins.list(unreadable)
 
 
 class StoreConflictError(StoreError):
@@ -62,7 +88,8 @@ class Store(Protocol):
         ...
 
     async def get(self, owner: str, id: str) -> ConversationRecord | None:
-        """The record, or None when unknown or owned by someone else."""
+        """The record, or None when unknown or owned by someone else; `CorruptRecordError`
+        when it is stored but cannot be read."""
         ...
 
     async def update(
@@ -79,10 +106,9 @@ class Store(Protocol):
         """Forget a record; False if there was nothing (visible) to delete."""
         ...
 
-    async def list(
-        self, owner: str, *, limit: int = 20, kind: Kind | None = None
-    ) -> builtins.list[ConversationRecord]:
-        """The owner's records, most recently updated first (ties: higher id first)."""
+    async def list(self, owner: str, *, limit: int = 20, kind: Kind | None = None) -> Listing:
+        """The owner's records, most recently updated first (ties: higher id first); stored
+        records that cannot be read are left out and named in `Listing.unreadable`."""
         ...
 
     async def latest(self, owner: str, *, kind: Kind | None = "chat") -> ConversationRecord | None:

@@ -6,7 +6,7 @@ import builtins
 
 import anyio
 
-from .base import DuplicateHandleError, StoreError
+from .base import DuplicateHandleError, Listing, StoreError
 from .codec import dump_record, parse_record
 from .records import ConversationRecord, Kind
 
@@ -82,9 +82,7 @@ class MemoryStore:
             del self._records[id]
             return True
 
-    async def list(
-        self, owner: str, *, limit: int = 20, kind: Kind | None = None
-    ) -> builtins.list[ConversationRecord]:
+    async def list(self, owner: str, *, limit: int = 20, kind: Kind | None = None) -> Listing:
         """The owner's records, most recently updated first."""
         self._check_open()
         async with self._lock:
@@ -94,7 +92,7 @@ class MemoryStore:
                 if r.owner == owner and (kind is None or r.kind == kind)
             ]
             mine.sort(key=_recency, reverse=True)
-            return [_copy(r) for r in mine[: max(limit, 0)]]
+            return Listing(_copy(r) for r in mine[: max(limit, 0)])
 
     async def latest(self, owner: str, *, kind: Kind | None = "chat") -> ConversationRecord | None:
         """The owner's most recently updated record of `kind`."""

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from .base import DuplicateHandleError, StoreError
-from .codec import dump_record, is_first_schema, parse_record
+from .base import DuplicateHandleError, Listing, StoreError
+from .codec import dump_record, is_first_schema, parse_record, read_listing, read_record
 from .records import ConversationRecord, Kind
 
 if TYPE_CHECKING:
@@ -211,8 +211,9 @@ class RedisStore:
                 return
             try:
                 record = parse_record(body)
-            except ValueError as exc:
-                raise StoreError(f"{self.url}: record {id} cannot be upgraded: {exc}") from exc
+            except ValueError:
+                # Left as it is: listings leave it out and name it, and it can be forgotten.
+                return
             if await self._script(
                 "rewrite", self._key(id), [version, dump_record(record)], raw=True
             ):
@@ -241,17 +242,17 @@ class RedisStore:
     def _key(self, id: str) -> str:
         return f"{self.prefix}rec:{id}"
 
-    async def _bodies(self, ids: builtins.list[str]) -> builtins.list[ConversationRecord]:
+    async def _bodies(self, ids: builtins.list[str]) -> Listing:
         client = self._connected()
         if not ids:
-            return []
+            return Listing()
         with _translated(self.url):
             async with client.pipeline(transaction=False) as pipe:
                 for id in ids:
                     pipe.hget(self._key(id), "body")
                 bodies = await pipe.execute()
         # A record deleted between reading the index and its body is simply skipped.
-        return [parse_record(body) for body in bodies if body]
+        return read_listing((id, body) for id, body in zip(ids, bodies, strict=True) if body)
 
     async def insert(self, record: ConversationRecord) -> None:
         """Store a new record; `DuplicateHandleError` if its id exists."""
@@ -274,7 +275,7 @@ class RedisStore:
             stored_owner, body = await client.hmget(self._key(id), ["owner", "body"])
         if stored_owner != owner or body is None:
             return None
-        return parse_record(body)
+        return read_record(id, body)
 
     async def update(
         self, record: ConversationRecord, *, expected_version: int
@@ -297,13 +298,11 @@ class RedisStore:
         """Forget the owner's record."""
         return bool(await self._script("delete", self._key(id), [id, owner]))
 
-    async def list(
-        self, owner: str, *, limit: int = 20, kind: Kind | None = None
-    ) -> builtins.list[ConversationRecord]:
+    async def list(self, owner: str, *, limit: int = 20, kind: Kind | None = None) -> Listing:
         """The owner's records, most recently updated first."""
         client = self._connected()
         if limit <= 0:
-            return []
+            return Listing()
         index = f"owner:{owner}" if kind is None else f"kind:{kind}:owner:{owner}"
         with _translated(self.url):
             # decode_responses=True: members come back as str, not bytes.
@@ -321,7 +320,7 @@ class RedisStore:
         with _translated(self.url):
             ids = cast("set[str]", await client.smembers(self.prefix + "active"))
         records = await self._bodies(sorted(ids))
-        return sorted(records, key=lambda r: (r.created_at, r.id))
+        return Listing(sorted(records, key=lambda r: (r.created_at, r.id)), records.unreadable)
 
     async def purge(self, *, older_than: float) -> int:
         """Delete records last updated before `older_than`."""

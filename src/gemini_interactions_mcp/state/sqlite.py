@@ -18,8 +18,8 @@ import anyio
 import anyio.to_thread
 import pydantic_core
 
-from .base import DuplicateHandleError, StoreError
-from .codec import dump_record, parse_record
+from .base import DuplicateHandleError, Listing, StoreError
+from .codec import dump_record, read_listing, read_record
 from .legacy import upgrade_v1
 from .records import ACTIVE_RESEARCH_STATUSES, ConversationRecord, Kind
 
@@ -50,11 +50,24 @@ def _records_from_v1(conn: sqlite3.Connection) -> None:
         try:
             raw["settings"] = pydantic_core.from_json(raw["settings"])
             raw["data"] = pydantic_core.from_json(raw["data"])
-            record = upgrade_v1(raw)
-        except ValueError as exc:
-            # The transaction is rolled back: the file stays as it was, nothing is lost.
-            raise StoreError(f"record {raw['id']} cannot be upgraded: {exc}") from exc
-        conn.execute(_INSERT, _to_row(record))
+            conn.execute(_INSERT, _to_row(upgrade_v1(raw)))
+        except ValueError:
+            # Kept as it was, under today's columns: listings leave it out and name it, and
+            # it can still be forgotten. Nothing stored is lost.
+            body = pydantic_core.to_json({"unreadable_first_schema": raw}).decode()
+            conn.execute(
+                _INSERT,
+                (
+                    raw["id"],
+                    raw["owner"],
+                    raw["kind"],
+                    raw["status"],
+                    raw["created_at"],
+                    raw["updated_at"],
+                    raw["version"],
+                    body,
+                ),
+            )
 
 
 # Each entry upgrades the schema by one version; PRAGMA user_version counts the
@@ -107,7 +120,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = "id, owner, kind, status, created_at, updated_at, version, body"
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_SELECT = "SELECT body FROM records"
+_SELECT = "SELECT id, body FROM records"
 _RECENT_FIRST = "ORDER BY updated_at DESC, id DESC"
 
 T = TypeVar("T")
@@ -144,10 +157,6 @@ def _to_row(record: ConversationRecord) -> tuple[Any, ...]:
         record.version,
         dump_record(record),
     )
-
-
-def _from_row(row: tuple[Any, ...]) -> ConversationRecord:
-    return parse_record(row[0])
 
 
 def _usable(path: Path, create_parent: bool) -> None:
@@ -291,7 +300,7 @@ class SqliteStore:
         row = await self._run(
             lambda c: c.execute(f"{_SELECT} WHERE owner = ? AND id = ?", (owner, id)).fetchone()
         )
-        return _from_row(row) if row is not None else None
+        return read_record(row[0], row[1]) if row is not None else None
 
     async def update(
         self, record: ConversationRecord, *, expected_version: int
@@ -321,9 +330,7 @@ class SqliteStore:
         )
         return deleted > 0
 
-    async def list(
-        self, owner: str, *, limit: int = 20, kind: Kind | None = None
-    ) -> builtins.list[ConversationRecord]:
+    async def list(self, owner: str, *, limit: int = 20, kind: Kind | None = None) -> Listing:
         """The owner's records, most recently updated first."""
         if kind is None:
             sql = f"{_SELECT} WHERE owner = ? {_RECENT_FIRST} LIMIT ?"
@@ -332,7 +339,7 @@ class SqliteStore:
             sql = f"{_SELECT} WHERE owner = ? AND kind = ? {_RECENT_FIRST} LIMIT ?"
             params = (owner, kind, max(limit, 0))
         rows = await self._run(lambda c: c.execute(sql, params).fetchall())
-        return [_from_row(row) for row in rows]
+        return read_listing(rows)
 
     async def latest(self, owner: str, *, kind: Kind | None = "chat") -> ConversationRecord | None:
         """The owner's most recently updated record of `kind`."""
@@ -345,7 +352,7 @@ class SqliteStore:
         marks = ", ".join("?" * len(statuses))
         sql = f"{_SELECT} WHERE kind = 'research' AND status IN ({marks}) ORDER BY created_at, id"
         rows = await self._run(lambda c: c.execute(sql, statuses).fetchall())
-        return [_from_row(row) for row in rows]
+        return read_listing(rows)
 
     async def purge(self, *, older_than: float) -> int:
         """Delete records last updated before `older_than`."""
