@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..upstream.client import InteractionsClient
     from .monitor import ResearchMonitor
     from .registry import ModelRegistry
+    from .secrets import Vault
 
 __all__ = ["ServerContext"]
 
@@ -53,10 +54,20 @@ class ServerContext:
     _client: InteractionsClient | None = None
     _store: Store | None = None
     _registry: ModelRegistry | None = None
+    _vault: Vault | None = None
     _open_lock: anyio.Lock = field(default_factory=anyio.Lock)
     _conversation_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
+
+    @property
+    def vault(self) -> Vault:
+        """Header values of remote MCP servers, kept in this process only."""
+        if self._vault is None:
+            from .secrets import Vault
+
+            self._vault = Vault()
+        return self._vault
 
     async def upstream(self) -> str:
         """Which upstream this server talks to, as records remember it: the emulator, or

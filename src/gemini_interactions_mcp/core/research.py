@@ -48,14 +48,15 @@ class ResearchService:
         store = await self.server.store()
         now = self.server.clock()
         config = interaction_config.for_research(request)
+        record_id = new_handle("r_")
         record = ConversationRecord(
-            id=new_handle("r_"),
+            id=record_id,
             owner=self.call.owner,
             kind="research",
             title=short(request.query, TITLE_CHARS),
             model=agent.id,
             upstream=await self.server.upstream(),
-            config=config,
+            config=self.server.vault.stored(record_id, config),
             research=ResearchState(
                 query=request.query,
                 planning=request.collaborative_planning,
@@ -157,7 +158,8 @@ class ResearchService:
                     f"Research {record.id} is not waiting for a plan confirmation any more; "
                     "check deep_research_status."
                 )
-            config = interaction_config.for_follow_up(held.record.config)
+            vault = self.server.vault
+            config = interaction_config.for_follow_up(vault.usable(record.id, held.record.config))
             body = {
                 "agent": held.record.model,
                 "input": prompt,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..state.base import CorruptRecordError, Store, new_handle
-from ..state.records import Chain, ConversationRecord
+from ..state.records import Chain, ConversationRecord, InteractionConfig
 from ..upstream import errors as up
 from . import interaction_config
 from .arguments import Attachment
@@ -53,20 +53,23 @@ class GeminiService:
                 "conversation, and with store=false Gemini keeps nothing to continue from."
             )
         config = interaction_config.apply(request.config)
+        record_id = new_handle("c_")
+        stored = self.server.vault.stored(record_id, config)
         turn = Turn(
             input=self._input(request.prompt, request.attachments),
             model=model.id,
             config=config,
+            stored=stored,
             notes=[model.note] if model.note else [],
         )
         now = self.server.clock()
         record = ConversationRecord(
-            id=new_handle("c_"),
+            id=record_id,
             owner=self.call.owner,
             title=request.title or short(request.prompt, TITLE_CHARS),
             model=model.id,
             upstream=await self.server.upstream(),
-            config=config,
+            config=stored,
             chain=Chain(status="in_progress", stored_upstream=request.store),
             created_at=now,
             updated_at=now,
@@ -95,8 +98,27 @@ class GeminiService:
         else:
             turn_input = self._input(request.prompt, request.attachments)
         config = interaction_config.apply(request.config, record.config)
-        turn = Turn(input=turn_input, model=model, config=config, notes=notes)
+        turn = self._turn(record, turn_input, model, config, notes)
         return await self.turns.next(record, turn)
+
+    def _turn(
+        self,
+        record: ConversationRecord,
+        turn_input: str | list[dict[str, Any]],
+        model: str,
+        config: InteractionConfig,
+        notes: list[str] | None = None,
+    ) -> Turn:
+        """A turn of `record` with `config` (as stored: credentials are put back to send)."""
+        vault = self.server.vault
+        usable = vault.usable(record.id, config)
+        return Turn(
+            input=turn_input,
+            model=model,
+            config=usable,
+            stored=vault.stored(record.id, usable),
+            notes=notes or [],
+        )
 
     async def _continue_research(
         self, record: ConversationRecord, request: ContinueRequest
@@ -122,11 +144,8 @@ class GeminiService:
             return self.turns.page(outcome, outcome.text, request.offset or 0)
         if state.status == "awaiting_plan_confirmation":
             return await research.confirm_plan(record, request.prompt)
-        turn = Turn(
-            input=request.prompt,
-            model=record.model,
-            config=interaction_config.for_follow_up(record.config),
-        )
+        config = interaction_config.for_follow_up(record.config)
+        turn = self._turn(record, request.prompt, record.model, config)
         return await self.turns.next(record, turn, guard=_follow_up_allowed)
 
     async def conversations(
@@ -168,6 +187,7 @@ class GeminiService:
                 ids.append(pending.interaction_id)
             notes.extend(await self._delete_upstream(ids))
         await store.delete(self.call.owner, record.id)
+        self.server.vault.forget(record.id)
         return notes
 
     def _info(self, record: ConversationRecord) -> ConversationInfo:

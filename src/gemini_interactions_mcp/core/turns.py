@@ -58,11 +58,13 @@ GET_RESERVE = 2.0
 
 @dataclass
 class Turn:
-    """What one turn sends: its input, and the model and config it runs with."""
+    """What one turn sends: its input, and the model and config it runs with (`config` as
+    sent, `stored` as the store may keep it: without credentials)."""
 
     input: str | list[dict[str, Any]]
     model: str
     config: InteractionConfig
+    stored: InteractionConfig
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -72,7 +74,7 @@ class Turn:
         )
 
     def pending(self, interaction_id: str) -> PendingTurn:
-        return PendingTurn(interaction_id=interaction_id, model=self.model, config=self.config)
+        return PendingTurn(interaction_id=interaction_id, model=self.model, config=self.stored)
 
 
 class TurnRunner:

@@ -8,6 +8,7 @@ is a single compare-and-set statement, so no turn is lost or forked across proce
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -178,6 +179,11 @@ def _connect(path: Path, busy_timeout: float, create_parent: bool) -> sqlite3.Co
     import sqlite3
 
     _usable(path, create_parent)
+    if not path.exists():
+        # Conversations are private: the file is its user's alone (SQLite gives its -wal and
+        # -shm files the same permissions).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     # isolation_level=None: autocommit, so each statement is its own transaction and
     # migrations can say BEGIN IMMEDIATE themselves. check_same_thread=False: calls
     # arrive on whichever worker thread anyio picks, serialised by the store's lock.

@@ -27,10 +27,13 @@ from .base import Ctx, ToolSet, calling
 TOOLS = ToolSet()
 
 MAX_PROMPT_CHARS = 1_000_000
+# Re-sent with every turn of the conversation, so kept to a sensible size.
+MAX_SYSTEM_CHARS = 100_000
 
 Prompt = Annotated[Text, Field(max_length=MAX_PROMPT_CHARS)]
 Model = Annotated[str | None, Field(description="Alias (flash, pro, flash-lite) or model id")]
-System = str | None
+System = Annotated[str | None, Field(max_length=MAX_SYSTEM_CHARS)]
+Handle = Annotated[str | None, Field(min_length=1)]
 # A bare name is listed as a plain string: the names are already enumerated in BuiltinTool.
 ToolName = Annotated[BuiltinToolName, WithJsonSchema({"type": "string"})]
 Tools = Annotated[
@@ -111,7 +114,7 @@ async def gemini_ask(
 async def gemini_continue(
     ctx: Ctx,
     prompt: Prompt | None = None,
-    conversation_id: str | None = None,
+    conversation_id: Handle = None,
     function_results: list[FunctionResult] | None = None,
     offset: Annotated[int | None, Field(ge=0, description="Page the latest answer")] = None,
     model: str | None = None,
@@ -153,7 +156,9 @@ async def gemini_continue(
 async def gemini_conversations(
     ctx: Ctx,
     limit: Annotated[int, Field(ge=1, le=200)] = 20,
-    forget: Annotated[str | None, Field(description="conversation_id to forget")] = None,
+    forget: Annotated[
+        str | None, Field(min_length=1, description="conversation_id to forget")
+    ] = None,
     delete_upstream: Annotated[
         StrictBool, Field(description="With forget: also delete it at Gemini")
     ] = False,
