@@ -17,6 +17,7 @@ from gemini_interactions_mcp.core.registry import (
     packaged_registry_text,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 12, 2)
 
 
@@ -591,6 +592,15 @@ def test_a_user_file_that_is_not_utf8_is_a_value_error(tmp_path: Path) -> None:
     path.write_bytes(b"default = '\xff'\n")
     with pytest.raises(ValueError, match="not valid TOML"):
         ModelRegistry.load(path)
+
+
+def test_the_readme_model_table_is_the_generated_one(registry: ModelRegistry) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- models-table:start -->\n")[1].split("<!-- models-table:end -->")[0]
+    assert table == registry.markdown_table(), (
+        "README.md is out of date: paste the output of "
+        "`.venv/bin/python -m gemini_interactions_mcp.core.registry --markdown`"
+    )
 
 
 def test_the_table_lists_every_current_model_agent_and_retirement(
