@@ -40,7 +40,7 @@ def priced(registry: ModelRegistry, id: str, on: date = TODAY) -> Price:
 
 def test_packaged_registry_is_found_and_complete(registry: ModelRegistry) -> None:
     assert "default =" in packaged_registry_text()
-    assert registry.default_model == "gemini-3-flash-preview"
+    assert registry.default_model == "gemini-3.8-flash"
     assert registry.default_agent == "deep-research-preview-04-2026"
     assert registry.agents == ("deep-research-preview-04-2026", "deep-research-max-preview-04-2026")
     for model in ("gemini-3.8-flash", "gemini-4-carbon", "gemini-3.1-pro-preview"):
@@ -75,14 +75,15 @@ def test_every_alias_and_retirement_ends_at_a_model_that_is_not_retired(
 @pytest.mark.parametrize("name", [None, "", "   "])
 def test_no_name_means_the_default_model(registry: ModelRegistry, name: str | None) -> None:
     assert registry.resolve(name) == Resolution(
-        requested=name or "", id="gemini-3-flash-preview", is_agent=False, note=None
+        requested=name or "", id="gemini-3.8-flash", is_agent=False, note=None
     )
 
 
 @pytest.mark.parametrize(
     ("alias", "expected"),
     [
-        ("flash", "gemini-3-flash-preview"),
+        ("flash", "gemini-3.8-flash"),
+        ("flash-3", "gemini-3-flash-preview"),
         ("pro", "gemini-3.1-pro-preview"),
         ("flash-lite", "gemini-3.5-flash-lite"),
         ("hydrogen", "gemini-4-hydrogen"),
@@ -97,7 +98,7 @@ def test_no_name_means_the_default_model(registry: ModelRegistry, name: str | No
         ("flash-latest", "gemini-flash-latest"),
         ("flash-lite-latest", "gemini-flash-lite-latest"),
         ("pro-latest", "gemini-pro-latest"),
-        (" Flash ", "gemini-3-flash-preview"),
+        (" Flash ", "gemini-3.8-flash"),
     ],
 )
 def test_aliases_resolve_to_their_model_without_a_note(
@@ -144,10 +145,10 @@ def test_research_aliases_resolve_to_agents(
 @pytest.mark.parametrize(
     ("retired", "replacement"),
     [
-        ("gemini-2.0-flash", "gemini-3-flash-preview"),
-        ("gemini-2.0-flash-lite-001", "gemini-3-flash-preview"),
-        ("gemini-1.5-pro", "gemini-3-flash-preview"),
-        ("gemini-1.5-flash-8b", "gemini-3-flash-preview"),
+        ("gemini-2.0-flash", "gemini-3.8-flash"),
+        ("gemini-2.0-flash-lite-001", "gemini-3.8-flash"),
+        ("gemini-1.5-pro", "gemini-3.8-flash"),
+        ("gemini-1.5-flash-8b", "gemini-3.8-flash"),
         ("gemini-2.5-pro", "gemini-3.8-flash"),
         ("gemini-2.5-flash", "gemini-3.5-flash-lite"),
         ("gemini-3.7-flash", "gemini-3.8-flash"),
@@ -513,7 +514,7 @@ def test_an_exact_deprecated_id_wins_over_a_pattern(tmp_path: Path) -> None:
     path = user_file(tmp_path, '[deprecated]\n"gemini-2.0-flash" = "gemini-3.6-flash"\n')
     registry = ModelRegistry.load(path)
     assert registry.resolve("gemini-2.0-flash").id == "gemini-3.6-flash"
-    assert registry.resolve("gemini-2.0-flash-001").id == "gemini-3-flash-preview"
+    assert registry.resolve("gemini-2.0-flash-001").id == "gemini-3.8-flash"
 
 
 @pytest.mark.parametrize(
@@ -610,7 +611,7 @@ def test_the_table_lists_every_current_model_agent_and_retirement(
     for id in (*registry.current, *registry.agents, *registry.deprecated):
         assert f"| `{id}` |" in table
     assert (
-        "| `gemini-3.8-flash` | `flash-3.8` | stable | low, medium (default), high "
+        "| `gemini-3.8-flash` | `flash`, `flash-3.8` | stable | low, medium (default), high "
         "| 0.75 / 3.75 / 0.075 until 2026-12-31, from 2027-01-01 1.50 / 7.50 / unknown |"
     ) in table
     assert "| 4.00 / 20.00 / 0.20 from 2026-12-01 |" in table

@@ -35,7 +35,7 @@ async def test_ask_then_continue_keeps_the_conversation(make_settings: Any, mode
         assert first["status"] == "completed"
         assert "turn 1: hello there" in first["text"]
         assert first["conversation_id"].startswith("c_")
-        assert first["model"] == "gemini-3-flash-preview"
+        assert first["model"] == "gemini-3.8-flash"
         assert first["usage"]["total_tokens"] > 0
 
         second = ok(
@@ -107,9 +107,9 @@ async def test_deprecated_model_is_substituted_with_a_note(make_settings: Any) -
         result = ok(
             await client.call_tool("gemini_ask", {"prompt": "hi", "model": "gemini-1.5-pro"})
         )
-    assert result["model"] == "gemini-3-flash-preview"
+    assert result["model"] == "gemini-3.8-flash"
     assert any(
-        "gemini-1.5-pro is deprecated; used gemini-3-flash-preview instead" in n
+        "gemini-1.5-pro is deprecated; used gemini-3.8-flash instead" in n
         for n in result["notes"]
     )
 
@@ -126,7 +126,7 @@ async def test_unknown_model_error_lists_the_current_choices(make_settings: Any)
             await client.call_tool("gemini_ask", {"prompt": "hi", "model": "gemini-9-ultra"})
         )
         assert "gemini-9-ultra" in message
-        assert "gemini-3-flash-preview" in message
+        assert "gemini-3.8-flash" in message
         # The server keeps serving.
         ok(await client.call_tool("gemini_ask", {"prompt": "still there?"}))
 

@@ -63,7 +63,7 @@ async def test_ask_sends_every_setting_in_the_upstream_shape(
             )
         )
     (body,) = creates(emulator)
-    assert body["model"] == "gemini-3-flash-preview"
+    assert body["model"] == "gemini-3.8-flash"
     # One streaming create, run in the background so that a broken stream loses nothing.
     assert body["background"] is True and body["stream"] is True
     assert body["system_instruction"] == "be exact"
