@@ -22,7 +22,7 @@ WEATHER = {"name": "get_weather", "parameters": {"type": "object", "properties":
         (
             "gemini_ask",
             {"prompt": "x", "thinking_level": "extreme"},
-            "thinking_level must be one of 'minimal', 'low', 'medium' or 'high'.",
+            "thinking_level must be one of 'minimal', 'low', 'medium', 'high' or 'xhigh'.",
         ),
         (
             "gemini_ask",

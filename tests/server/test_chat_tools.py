@@ -109,8 +109,7 @@ async def test_deprecated_model_is_substituted_with_a_note(make_settings: Any) -
         )
     assert result["model"] == "gemini-3.8-flash"
     assert any(
-        "gemini-1.5-pro is deprecated; used gemini-3.8-flash instead" in n
-        for n in result["notes"]
+        "gemini-1.5-pro is deprecated; used gemini-3.8-flash instead" in n for n in result["notes"]
     )
 
 
@@ -743,3 +742,23 @@ async def test_an_unreadable_record_is_named_in_the_listing_and_can_be_forgotten
     assert any(broken["conversation_id"] in n and "forget" in n for n in listing["notes"])
     assert message.startswith(f"The stored record {broken['conversation_id']} cannot be read")
     assert forgotten["forgotten"] == broken["conversation_id"] and not forgotten["notes"]
+
+
+async def test_a_thinking_level_the_model_rejects_is_refused_before_sending(
+    make_settings: Any, emulator: Any
+) -> None:
+    async with connect(make_settings()) as client:
+        message = error(
+            await client.call_tool(
+                "gemini_ask", {"prompt": "x", "model": "flash", "thinking_level": "minimal"}
+            )
+        )
+        ok(await client.call_tool("gemini_ask", {"prompt": "x", "thinking_level": "low"}))
+        later = error(
+            await client.call_tool("gemini_continue", {"prompt": "y", "thinking_level": "xhigh"})
+        )
+        alone = error(await client.call_tool("gemini_continue", {"thinking_level": "high"}))
+    assert alone == "thinking_level applies to a new turn; give a prompt (or function_results) too."
+    assert "gemini-3.8-flash does not accept thinking level 'minimal'" in message
+    assert "xhigh" in later
+    assert len([r for r in emulator.requests if r.method == "POST"]) == 1

@@ -23,7 +23,7 @@ __all__ = [
 BuiltinToolName = Literal[
     "google_search", "code_execution", "url_context", "file_search", "mcp_server"
 ]
-ThinkingLevel = Literal["minimal", "low", "medium", "high"]
+ThinkingLevel = Literal["minimal", "low", "medium", "high", "xhigh"]
 
 
 def _not_blank(text: str) -> str:

@@ -52,6 +52,7 @@ class GeminiService:
                 "functions need store=true: answering a function call continues the "
                 "conversation, and with store=false Gemini keeps nothing to continue from."
             )
+        self._check_thinking(model.id, request.config.thinking_level)
         config = interaction_config.apply(request.config)
         record_id = new_handle("c_")
         stored = self.server.vault.stored(record_id, config)
@@ -82,6 +83,15 @@ class GeminiService:
         if record.research is not None:
             return await self._continue_research(record, request)
         if not request.sends_a_turn:
+            settings = [
+                name for name in request.chat_only_arguments() if name != "function_results"
+            ]
+            if settings:
+                verb = "applies" if len(settings) == 1 else "apply"
+                raise ToolError(
+                    f"{', '.join(settings)} {verb} to a new turn; give a prompt (or "
+                    "function_results) too."
+                )
             if request.offset is not None:
                 return self.turns.latest(record, offset=request.offset)
             return await self.turns.collect(record)
@@ -98,6 +108,7 @@ class GeminiService:
         else:
             turn_input = self._input(request.prompt, request.attachments)
         config = interaction_config.apply(request.config, record.config)
+        self._check_thinking(model, config.generation_config.get("thinking_level"))
         turn = self._turn(record, turn_input, model, config, notes)
         return await self.turns.next(record, turn)
 
@@ -259,6 +270,12 @@ class GeminiService:
                 "expired; start a new one with gemini_ask."
             )
         return record
+
+    def _check_thinking(self, model: str, level: str | None) -> None:
+        """Refuse, before anything is sent, a thinking level the model is known to reject."""
+        problem = self.server.registry.check_thinking(model, level)
+        if problem is not None:
+            raise ToolError(problem)
 
     def _chat_model(self, name: str | None) -> Resolution:
         """A model for a conversation (aliases, deprecations resolved); agents are refused."""
