@@ -108,6 +108,17 @@ class Settings(BaseSettings):
         default=None, description="A models.toml that extends or overrides the bundled one."
     )
     default_model: str | None = Field(default=None, description="Model used when none is given.")
+    budget_daily_usd: float | None = Field(
+        default=None, gt=0, description="Estimated spend limit per caller per UTC day (USD)."
+    )
+    budget_monthly_usd: float | None = Field(
+        default=None, gt=0, description="Estimated spend limit per caller per UTC month (USD)."
+    )
+    server_budget_monthly_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="Estimated spend limit of the whole server per UTC month (USD).",
+    )
     verbose: int = Field(default=0, ge=0, description="Debug logging on stderr when above 0.")
 
     @field_validator("api_key", mode="before")

@@ -6,6 +6,7 @@ import anyio
 import pytest
 
 from gemini_interactions_mcp.state.base import (
+    SERVER,
     DuplicateHandleError,
     Store,
     StoreError,
@@ -272,3 +273,22 @@ async def test_a_research_follow_up_never_makes_it_active_again(store: Store) ->
     assert await store.active_research() == []
     stored = await store.get("alice", "r_1")
     assert stored is not None and stored.status == "completed"
+
+
+async def test_spend_adds_up_per_owner_and_for_the_whole_server(store: Store) -> None:
+    periods = ["2026-12-02", "2026-12"]
+    assert await store.spend("alice", periods=periods) == [0.0, 0.0]
+    await store.add_spend("alice", 0.25, periods=periods)
+    await store.add_spend("alice", 0.5, periods=["2026-12-03", "2026-12"])
+    await store.add_spend("bob", 1.0, periods=periods)
+    assert await store.spend("alice", periods=periods) == [0.25, 0.75]
+    assert await store.spend("bob", periods=periods) == [1.0, 1.0]
+    assert await store.spend(SERVER, periods=periods) == [1.25, 1.75]
+
+
+async def test_concurrent_spend_loses_no_increment(store: Store) -> None:
+    async with anyio.create_task_group() as tg:
+        for _ in range(40):
+            tg.start_soon(lambda: store.add_spend("alice", 0.5, periods=["2026-12"]))
+    assert await store.spend("alice", periods=["2026-12"]) == [20.0]
+    assert await store.spend(SERVER, periods=["2026-12"]) == [20.0]

@@ -74,14 +74,25 @@ def sources_of(steps: Sequence[wire.Step]) -> list[Source]:
     return list(seen.values())
 
 
-def usage_of(usage: wire.Usage | None) -> Usage | None:
+def usage_of(usage: wire.Usage | None, steps: Sequence[wire.Step] = ()) -> Usage | None:
+    """Token counts, and how many Google searches ran (as billed, or as the steps show)."""
     if usage is None:
         return None
+    grounded = [g.count or 0 for g in usage.grounding_tool_count if g.type == "google_search"]
+    searches = sum(grounded) if grounded else _search_queries(steps)
     return Usage(
         input_tokens=usage.total_input_tokens or 0,
         output_tokens=usage.total_output_tokens or 0,
         thought_tokens=usage.total_thought_tokens or 0,
+        cached_tokens=usage.total_cached_tokens or 0,
         total_tokens=usage.total_tokens or 0,
+        searches=searches,
+    )
+
+
+def _search_queries(steps: Sequence[wire.Step]) -> int:
+    return sum(
+        len(step.arguments.queries) for step in steps if isinstance(step, wire.GoogleSearchCallStep)
     )
 
 
@@ -116,7 +127,7 @@ def answer(interaction: wire.Interaction, *, conversation_id: str, model: str) -
         tool_activity=activity or None,
         sources=sources_of(steps) or None,
         function_calls=calls or None,
-        usage=usage_of(interaction.usage),
+        usage=usage_of(interaction.usage, steps),
     )
 
 

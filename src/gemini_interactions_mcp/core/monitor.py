@@ -19,16 +19,18 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from ..state.base import mutate
 from ..state.records import ConversationRecord, Report, ResearchProgress
+from ..state.values import Usage
 from ..statuses import ABANDONED
 from ..upstream import errors as up
 from ..upstream.wire import Interaction, StreamEvent
 from . import mapping, research_progress
+from .costs import add_to, charge, priced
 
 if TYPE_CHECKING:
     # The context starts the monitor; the monitor only needs its type.
     from .context import ServerContext
 
-__all__ = ["ResearchMonitor", "record_result"]
+__all__ = ["ResearchMonitor", "record_result", "research_usage"]
 
 logger = logging.getLogger(__name__)
 
@@ -222,15 +224,21 @@ class _Watch:
 
     async def end(self, final: Interaction, failure: str | None) -> None:
         now = self.server.clock()
+        usage = research_usage(self.server, final)
+        recorded = False
 
         def change(record: ConversationRecord) -> ConversationRecord | None:
-            ended = record_result(record, self.interaction_id, final, now)
+            nonlocal recorded
+            ended = record_result(record, self.interaction_id, final, now, usage)
+            recorded = ended is not None
             research = ended.research if ended is not None else None
             if research is not None and failure and research.status != "completed":
                 research.error = research.error or failure
             return ended
 
         await self._update(change)
+        if recorded:
+            await charge(self.server, self.owner, usage)
 
     async def fail(self, message: str) -> None:
         def change(record: ConversationRecord) -> ConversationRecord:
@@ -256,10 +264,21 @@ class _Watch:
         self.monitor.notify(self.research_id)
 
 
+def research_usage(server: ServerContext, final: Interaction) -> Usage | None:
+    """What a research run used, priced as the agent that ran it."""
+    usage = mapping.usage_of(final.usage, final.steps)
+    return priced(server, final.agent or final.model or "", usage)
+
+
 def record_result(
-    record: ConversationRecord, interaction_id: str, final: Interaction, now: float
+    record: ConversationRecord,
+    interaction_id: str,
+    final: Interaction,
+    now: float,
+    usage: Usage | None,
 ) -> ConversationRecord | None:
-    """Record how the research run `interaction_id` ended; None if the record is past it.
+    """Record how the research run `interaction_id` ended (`usage`: what it used, priced);
+    None if the record is past it.
 
     A completed run leaves either a plan to confirm or the report; the report is written once
     and the research's chain (its follow-up questions) starts from that run.
@@ -270,6 +289,7 @@ def record_result(
     status = final.status or "completed"
     research.status = status
     research.finished_at = now
+    add_to(record, usage)
     errors = [f"{e.code}: {e.message}" for e in final.errors if e.message or e.code]
     if errors:
         research.error = "; ".join(errors)
@@ -286,7 +306,7 @@ def record_result(
             interaction_id=run_id,
             text=final.output_text,
             sources=mapping.sources_of(final.steps),
-            usage=mapping.usage_of(final.usage),
+            usage=usage,
         )
     if status not in ABANDONED:
         record.chain.head = run_id

@@ -19,10 +19,11 @@ from ..upstream.wire import Interaction
 from . import interaction_config, research_progress
 from .call import Call
 from .context import ServerContext
+from .costs import charge, with_total
 from .errors import ToolError, UnknownHandle, elsewhere
 from .lease import abandoned, hold
 from .mapping import TITLE_CHARS, short
-from .monitor import ResearchMonitor, record_result
+from .monitor import ResearchMonitor, record_result, research_usage
 from .paging import cut
 from .registry import Resolution
 from .requests import ResearchRequest
@@ -137,11 +138,18 @@ class ResearchService:
         self.monitor.stop(record.id)
         store = await self.server.store()
         now = self.server.clock()
+        usage = research_usage(self.server, final)
+        recorded = False
 
         def change(current: ConversationRecord) -> ConversationRecord | None:
-            return record_result(current, interaction_id, final, now)
+            nonlocal recorded
+            ended = record_result(current, interaction_id, final, now, usage)
+            recorded = ended is not None
+            return ended
 
         updated = await mutate(store, self.call.owner, record.id, change, clock=self.server.clock)
+        if recorded:
+            await charge(self.server, self.call.owner, usage)
         self.monitor.notify(record.id)
         updated = updated or record
         notes = []
@@ -226,7 +234,7 @@ class ResearchService:
             model=record.model,
             notes=notes,
             sources=(list(report.sources) or None) if report is not None else None,
-            usage=report.usage if report is not None else None,
+            usage=with_total(report.usage, record) if report is not None else None,
         )
 
     async def report_text(self, research_id: str) -> str:
@@ -307,7 +315,7 @@ class ResearchService:
                     )
             view.report_uri = REPORT_URI.format(research_id=record.id)
             view.sources = list(report.sources) or None
-            view.usage = report.usage
+            view.usage = with_total(report.usage, record)
         if view.plan is not None:
             view.notes.append(_plan_note(record.id))
         return view

@@ -26,6 +26,7 @@ __all__ = [
     "Research",
     "ResearchProgressView",
     "Source",
+    "SpendSummary",
     "ToolActivity",
     "Usage",
 ]
@@ -77,6 +78,16 @@ class ConversationInfo(BaseModel):
     follow_ups: int | None = Field(default=None, description="research: follow-up questions")
     status: str
     updated: str
+    cost_usd: float | None = Field(default=None, description="estimated so far")
+
+
+class SpendSummary(BaseModel):
+    """The caller's estimated spend in the current UTC day and month."""
+
+    model_config = _LAZY
+
+    today_usd: float
+    month_usd: float
 
 
 class ConversationList(BaseModel):
@@ -86,6 +97,7 @@ class ConversationList(BaseModel):
 
     conversations: list[ConversationInfo]
     forgotten: str | None = None
+    spend: SpendSummary | None = None
     notes: list[str] = Field(default_factory=list)
 
 

@@ -18,6 +18,7 @@ from . import interaction_config
 from .arguments import Attachment
 from .call import Call
 from .context import ServerContext
+from .costs import Budget, periods
 from .errors import ToolError, UnknownHandle, elsewhere
 from .inputs import build_input, function_result_steps
 from .lease import INTERRUPTED, abandoned
@@ -25,7 +26,7 @@ from .mapping import TITLE_CHARS, short
 from .registry import Resolution
 from .requests import AskRequest, ContinueRequest, ResearchRequest
 from .research import ResearchService
-from .results import Answer, ConversationInfo, ConversationList, Research
+from .results import Answer, ConversationInfo, ConversationList, Research, SpendSummary
 from .turns import Turn, TurnRunner
 
 __all__ = ["GeminiService"]
@@ -38,6 +39,7 @@ class GeminiService:
         self.server = server
         self.call = call
         self.turns = TurnRunner(server, call)
+        self.budget = Budget(server, call.owner)
 
     async def _research(self) -> ResearchService:
         return ResearchService(self.server, await self.server.monitor(), self.call)
@@ -53,6 +55,7 @@ class GeminiService:
                 "conversation, and with store=false Gemini keeps nothing to continue from."
             )
         self._check_thinking(model.id, request.config.thinking_level)
+        warnings = await self.budget.check()
         config = interaction_config.apply(request.config)
         record_id = new_handle("c_")
         stored = self.server.vault.stored(record_id, config)
@@ -61,7 +64,7 @@ class GeminiService:
             model=model.id,
             config=config,
             stored=stored,
-            notes=[model.note] if model.note else [],
+            notes=[*([model.note] if model.note else []), *warnings],
         )
         now = self.server.clock()
         record = ConversationRecord(
@@ -109,6 +112,7 @@ class GeminiService:
             turn_input = self._input(request.prompt, request.attachments)
         config = interaction_config.apply(request.config, record.config)
         self._check_thinking(model, config.generation_config.get("thinking_level"))
+        notes.extend(await self.budget.check())
         turn = self._turn(record, turn_input, model, config, notes)
         return await self.turns.next(record, turn)
 
@@ -153,10 +157,13 @@ class GeminiService:
             else:
                 outcome = research.outcome(record)
             return self.turns.page(outcome, outcome.text, request.offset or 0)
+        warnings = await self.budget.check()
         if state.status == "awaiting_plan_confirmation":
-            return await research.confirm_plan(record, request.prompt)
+            confirmed = await research.confirm_plan(record, request.prompt)
+            confirmed.notes.extend(warnings)
+            return confirmed
         config = interaction_config.for_follow_up(record.config)
-        turn = self._turn(record, request.prompt, record.model, config)
+        turn = self._turn(record, request.prompt, record.model, config, warnings)
         return await self.turns.next(record, turn, guard=_follow_up_allowed)
 
     async def conversations(
@@ -185,7 +192,11 @@ class GeminiService:
                 f"{', '.join(records.unreadable)}; forget them by id."
             )
         items = [self._info(r) for r in records]
-        return ConversationList(conversations=items, forgotten=forget or None, notes=notes)
+        today, month = await store.spend(self.call.owner, periods=periods(self.server.clock()))
+        spend = SpendSummary(today_usd=round(today, 4), month_usd=round(month, 4))
+        return ConversationList(
+            conversations=items, forgotten=forget or None, spend=spend, notes=notes
+        )
 
     async def _forget(
         self, store: Store, record: ConversationRecord, *, delete_upstream: bool
@@ -213,6 +224,7 @@ class GeminiService:
             follow_ups=record.chain.turns if research else None,
             status=self._status(record),
             updated=datetime.fromtimestamp(record.updated_at, UTC).isoformat(timespec="seconds"),
+            cost_usd=round(record.spend.usd, 4) if not record.spend.unpriced else None,
         )
 
     def _status(self, record: ConversationRecord) -> str:
@@ -230,7 +242,10 @@ class GeminiService:
         agent = self.server.registry.resolve_agent(
             "deep-research-max" if request.max else "deep-research"
         )
-        return await (await self._research()).start(request, agent)
+        warnings = await self.budget.check()
+        started = await (await self._research()).start(request, agent)
+        started.notes.extend(warnings)
+        return started
 
     async def research_status(
         self, research_id: str, *, wait_seconds: float, offset: int, max_chars: int | None

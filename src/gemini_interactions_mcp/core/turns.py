@@ -38,6 +38,7 @@ from ..upstream.wire import (
 from . import mapping
 from .call import Call
 from .context import ServerContext
+from .costs import add_to, charge, priced, with_total
 from .errors import ToolError
 from .failures import turn_failed
 from .inputs import parse_json_answer
@@ -347,8 +348,11 @@ class TurnRunner:
                 answer.notes.append(problem)
         calls = {c.call_id: c.name for c in answer.function_calls or []}
         advanced = result.status not in ABANDONED
+        # Priced as the model that answered (upstream reroutes retired ids).
+        usage = priced(self.server, answer.model, answer.usage)
 
         def change(current: ConversationRecord) -> ConversationRecord:
+            add_to(current, usage)  # what a turn cost counts even when it failed
             chain = current.chain
             chain.status = result.status
             chain.pending = None
@@ -367,6 +371,8 @@ class TurnRunner:
         # Shielded: a caller going away now must not lose a turn that has finished.
         with anyio.CancelScope(shield=True):
             stored = await held.write(change, release=True)
+            await charge(self.server, held.record.owner, usage)
+        answer.usage = with_total(usage, stored)
         if stored is None:
             answer.notes.append("This conversation was forgotten while the answer was generated.")
         elif not advanced:

@@ -14,7 +14,7 @@ import builtins
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import anyio
@@ -22,6 +22,7 @@ import anyio
 from .records import ConversationRecord, Kind
 
 __all__ = [
+    "SERVER",
     "CorruptRecordError",
     "DuplicateHandleError",
     "Listing",
@@ -31,6 +32,10 @@ __all__ = [
     "mutate",
     "new_handle",
 ]
+
+
+#: The owner under which spend of the whole server is counted.
+SERVER = "*"
 
 
 class StoreError(Exception):
@@ -121,6 +126,14 @@ class Store(Protocol):
 
     async def purge(self, *, older_than: float) -> int:
         """Delete records last updated before `older_than`; return how many."""
+        ...
+
+    async def add_spend(self, owner: str, usd: float, *, periods: Sequence[str]) -> None:
+        """Add `usd` to the owner's and the whole server's totals of each period (atomic)."""
+        ...
+
+    async def spend(self, owner: str, *, periods: Sequence[str]) -> builtins.list[float]:
+        """The owner's totals of `periods` (owner ``*``: the whole server's), in order."""
         ...
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 
 import anyio
 
-from .base import DuplicateHandleError, Listing, StoreError
+from .base import SERVER, DuplicateHandleError, Listing, StoreError
 from .codec import dump_record, parse_record
 from .records import ConversationRecord, Kind
 
@@ -28,6 +29,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._records: dict[str, ConversationRecord] = {}
+        self._spend: dict[tuple[str, str], float] = {}
         self._lock = anyio.Lock()
         self._open = False
 
@@ -115,3 +117,17 @@ class MemoryStore:
             for id in stale:
                 del self._records[id]
             return len(stale)
+
+    async def add_spend(self, owner: str, usd: float, *, periods: Sequence[str]) -> None:
+        """Add to the owner's and the server's totals."""
+        self._check_open()
+        async with self._lock:
+            for who in {owner, SERVER}:
+                for period in periods:
+                    self._spend[(who, period)] = self._spend.get((who, period), 0.0) + usd
+
+    async def spend(self, owner: str, *, periods: Sequence[str]) -> builtins.list[float]:
+        """The owner's totals of `periods`."""
+        self._check_open()
+        async with self._lock:
+            return [self._spend.get((owner, period), 0.0) for period in periods]

@@ -36,6 +36,7 @@ __all__ = [
     "ResearchProgress",
     "ResearchState",
     "Source",
+    "Spend",
     "Usage",
 ]
 
@@ -177,6 +178,15 @@ class ResearchState(BaseModel):
         return self.status in ACTIVE_RESEARCH_STATUSES
 
 
+class Spend(BaseModel):
+    """What a conversation or research is estimated to have cost so far."""
+
+    model_config = _PART
+
+    usd: float = 0.0
+    unpriced: int = Field(default=0, description="turns whose cost could not be estimated")
+
+
 class ConversationRecord(BaseModel):
     """One conversation (or research run) as the store keeps it."""
 
@@ -195,6 +205,7 @@ class ConversationRecord(BaseModel):
     interaction_ids: list[str] = Field(
         default_factory=list, description="every interaction made for this record"
     )
+    spend: Spend = Field(default_factory=Spend)
     created_at: float
     updated_at: float
     version: int = 0

@@ -9,6 +9,7 @@ one cluster slot and the Lua scripts may touch them together)::
     updated                     sorted set of every id by updated_at (for purge)
     active                      set of ids of queued or running research
     schema                      the layout version (absent: the first one)
+    spend:<owner>               hash: period -> estimated USD (owner * is the whole server)
 
 Each write is one Lua script, so the record and its indexes change atomically and the
 compare-and-set on the version cannot interleave with another writer. Opening the store
@@ -19,11 +20,11 @@ open together do no harm); a body of the first schema still reads correctly mean
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from .base import DuplicateHandleError, Listing, StoreError
+from .base import SERVER, DuplicateHandleError, Listing, StoreError
 from .codec import dump_record, is_first_schema, parse_record, read_listing, read_record
 from .records import ConversationRecord, Kind
 
@@ -332,3 +333,20 @@ class RedisStore:
             total += deleted
             if deleted < _PURGE_BATCH:
                 return total
+
+    async def add_spend(self, owner: str, usd: float, *, periods: Sequence[str]) -> None:
+        """Add to the owner's and the server's totals (one atomic transaction)."""
+        client = self._connected()
+        with _translated(self.url):
+            async with client.pipeline(transaction=True) as pipe:
+                for who in {owner, SERVER}:
+                    for period in periods:
+                        pipe.hincrbyfloat(f"{self.prefix}spend:{who}", period, usd)
+                await pipe.execute()
+
+    async def spend(self, owner: str, *, periods: Sequence[str]) -> builtins.list[float]:
+        """The owner's totals of `periods`."""
+        client = self._connected()
+        with _translated(self.url):
+            found = await client.hmget(f"{self.prefix}spend:{owner}", list(periods))
+        return [float(value) if value is not None else 0.0 for value in found]

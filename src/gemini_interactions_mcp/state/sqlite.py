@@ -11,7 +11,7 @@ import builtins
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +19,7 @@ import anyio
 import anyio.to_thread
 import pydantic_core
 
-from .base import DuplicateHandleError, Listing, StoreError
+from .base import SERVER, DuplicateHandleError, Listing, StoreError
 from .codec import dump_record, read_listing, read_record
 from .legacy import upgrade_v1
 from .records import ACTIVE_RESEARCH_STATUSES, ConversationRecord, Kind
@@ -115,6 +115,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX records_owner_updated ON records (owner, updated_at)",
         "CREATE INDEX records_kind_status ON records (kind, status)",
         "CREATE INDEX records_updated ON records (updated_at)",
+    ),
+    # Estimated spend per owner (and "*" for the whole server) per day and month.
+    (
+        """
+        CREATE TABLE spend (
+            owner TEXT NOT NULL,
+            period TEXT NOT NULL,
+            usd REAL NOT NULL,
+            PRIMARY KEY (owner, period)
+        )
+        """,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -365,3 +376,26 @@ class SqliteStore:
         return await self._run(
             lambda c: c.execute("DELETE FROM records WHERE updated_at < ?", (older_than,)).rowcount
         )
+
+    async def add_spend(self, owner: str, usd: float, *, periods: Sequence[str]) -> None:
+        """Add to the owner's and the server's totals, in one transaction."""
+        rows = [(who, period, usd) for who in {owner, SERVER} for period in periods]
+
+        def add(conn: sqlite3.Connection) -> None:
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(
+                    "INSERT INTO spend (owner, period, usd) VALUES (?, ?, ?) "
+                    "ON CONFLICT (owner, period) DO UPDATE SET usd = usd + excluded.usd",
+                    rows,
+                )
+
+        await self._run(add)
+
+    async def spend(self, owner: str, *, periods: Sequence[str]) -> builtins.list[float]:
+        """The owner's totals of `periods`."""
+        marks = ", ".join("?" * len(periods))
+        sql = f"SELECT period, usd FROM spend WHERE owner = ? AND period IN ({marks})"
+        rows = await self._run(lambda c: c.execute(sql, (owner, *periods)).fetchall())
+        found = dict(rows)
+        return [float(found.get(period, 0.0)) for period in periods]

@@ -20,11 +20,17 @@ class Source(BaseModel):
 
 
 class Usage(BaseModel):
-    """Token counts as upstream reported them."""
+    """Token counts as upstream reported them, and what they are estimated to cost."""
 
     model_config = _LAZY
 
     input_tokens: int = 0
     output_tokens: int = 0
     thought_tokens: int = 0
+    cached_tokens: int = 0
     total_tokens: int = 0
+    searches: int = 0
+    cost_usd: float | None = None
+    cost_basis: str | None = None
+    total_cost_usd: float | None = None
+    """The conversation's (or research's) estimated cost so far, this turn included."""

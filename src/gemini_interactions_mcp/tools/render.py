@@ -88,19 +88,32 @@ def _sources(sources: list[Source] | None, text: str) -> list[str]:
 
 
 def _usage(usage: Usage) -> str:
-    return (
+    text = (
         f"tokens: {usage.input_tokens} in, {usage.output_tokens} out, "
         f"{usage.thought_tokens} thinking"
     )
+    if usage.cost_usd is not None:
+        text += f"; cost ~${usage.cost_usd:.4f}"
+    elif usage.cost_basis:
+        text += "; cost unknown"
+    if usage.total_cost_usd is not None:
+        text += f" (so far ~${usage.total_cost_usd:.4f})"
+    return text
 
 
 def conversations(result: ConversationList) -> CallToolResult:
     lines = [
         f"{i.conversation_id}  {i.kind}  {i.status}  turns={i.turns}"
         + (f"  follow-ups={i.follow_ups}" if i.follow_ups is not None else "")
+        + (f"  ~${i.cost_usd:.4f}" if i.cost_usd is not None else "  cost unknown")
         + f"  {i.model}  {i.updated}  {i.title}"
         for i in result.conversations
     ] or ["No conversations."]
+    if result.spend is not None:
+        lines.append(
+            f"Spent (estimated): ${result.spend.today_usd:.4f} today, "
+            f"${result.spend.month_usd:.4f} this month (UTC)."
+        )
     if result.forgotten:
         lines.insert(0, f"Forgot {result.forgotten}.")
     lines.extend(f"Note: {n}" for n in result.notes)
