@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,3 +93,40 @@ def test_vertex_settings_come_from_the_google_sdk_variables(
     )
     assert load_settings({}).backend == "vertex"
     assert load_settings({"backend": "gemini"}).backend == "gemini"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ({"env": {"GEMINI_MCP_CALL_BUDGET": "soon"}}, "GEMINI_MCP_CALL_BUDGET must be a number."),
+        ({"file": 'transport = "tcp"\n'}, "must be one of 'stdio' or 'http'."),
+        ({"flags": {"port": 70000}}, "--port must be at most 65535."),
+        (
+            {"env": {"GEMINI_MCP_ATTACHMENT_DIRS": "[not json"}},
+            "GEMINI_MCP_ATTACHMENT_DIRS: is not a valid JSON list",
+        ),
+    ],
+)
+def test_a_bad_value_names_where_it_came_from_and_what_is_expected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: dict[str, Any], expected: str
+) -> None:
+    for key, value in source.get("env", {}).items():
+        monkeypatch.setenv(key, value)
+    config = write(tmp_path, source["file"]) if "file" in source else None
+    with pytest.raises(ValueError) as caught:
+        load_settings(source.get("flags", {}), config)
+    message = str(caught.value)
+    assert expected in message
+    if config is not None:
+        assert f"transport in {config}" in message
+    assert "pydantic" not in message and "validation error" not in message
+
+
+def test_list_settings_take_json_or_separated_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMINI_MCP_ATTACHMENT_DIRS", f"/data{os.pathsep}/more")
+    monkeypatch.setenv("GEMINI_MCP_ALLOWED_HOSTS", '["a.example", "b.example"]')
+    settings = load_settings({})
+    assert settings.attachment_dirs == [Path("/data"), Path("/more")]
+    assert settings.allowed_hosts == ["a.example", "b.example"]
+    monkeypatch.setenv("GEMINI_MCP_ALLOWED_HOSTS", "a.example, b.example")
+    assert load_settings({}).allowed_hosts == ["a.example", "b.example"]

@@ -7,11 +7,18 @@ Precedence: command-line flag > environment (``GEMINI_MCP_*``, ``GEMINI_API_KEY`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 DEFAULT_CALL_BUDGET = 50.0
 DEFAULT_MAX_TEXT_CHARS = 20_000
@@ -75,9 +82,10 @@ class Settings(BaseSettings):
         default=False,
         description="Allow binding streamable HTTP to a non-loopback address.",
     )
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Extra Host header values accepted over HTTP (DNS-rebinding protection).",
+        description="Extra Host header values accepted over HTTP (DNS-rebinding protection): "
+        "a JSON list, or names separated by commas.",
     )
     call_budget: float = Field(
         default=DEFAULT_CALL_BUDGET,
@@ -97,9 +105,10 @@ class Settings(BaseSettings):
         gt=0,
         description="Conversations older than this many days are expired.",
     )
-    attachment_dirs: list[Path] = Field(
+    attachment_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
-        description="Directories local file attachments may come from (none by default).",
+        description="Directories local file attachments may come from (none by default): a "
+        f"JSON list, or paths separated by {os.pathsep!r}.",
     )
     max_attachment_bytes: int = Field(
         default=DEFAULT_MAX_ATTACHMENT_BYTES, ge=1, description="Size limit of one attachment."
@@ -120,6 +129,16 @@ class Settings(BaseSettings):
         description="Estimated spend limit of the whole server per UTC month (USD).",
     )
     verbose: int = Field(default=0, ge=0, description="Debug logging on stderr when above 0.")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts_from_text(cls, value: Any) -> Any:
+        return _list_from_text(value, ",")
+
+    @field_validator("attachment_dirs", mode="before")
+    @classmethod
+    def _dirs_from_text(cls, value: Any) -> Any:
+        return _list_from_text(value, os.pathsep)
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -144,23 +163,74 @@ class Settings(BaseSettings):
         return init_settings, env_settings
 
 
+def _list_from_text(value: Any, separator: str) -> Any:
+    """A list given as text (an environment variable): JSON, or items with `separator`."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        import json
+
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError(
+                f"is not a valid JSON list; or give items separated by {separator!r}"
+            ) from None
+    return [item.strip() for item in text.split(separator) if item.strip()]
+
+
 def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Settings:
-    """Merge flags > environment > config file > defaults into one Settings."""
-    values = _read_config_file(config_file) if config_file is not None else {}
+    """Merge flags > environment > config file > defaults into one Settings.
+
+    Raises ValueError with one sentence per bad value, naming where it came from (the flag,
+    the environment variable or the file's key) and what is expected.
+    """
+    file_values = _read_config_file(config_file) if config_file is not None else {}
+    from_env = _names_set_by_env()
+    try:
+        return _merge(flags, file_values, from_env)
+    except SettingsError as exc:
+        raise ValueError(str(exc)) from None
+    except ValidationError as exc:
+        from .explain import explain
+
+        def where(field: str) -> str:
+            name = field.split(".")[0].split("[")[0]
+            if name in flags:
+                return "--" + name.replace("_", "-")
+            if name in from_env:
+                return _variable(name)
+            if name in file_values:
+                return f"{name} in {config_file}"
+            return name
+
+        raise ValueError(explain(exc, where)) from None
+
+
+def _variable(name: str) -> str:
+    """The environment variable a setting was read from."""
+    choices = getattr(Settings.model_fields[name].validation_alias, "choices", ())
+    for alias in choices:
+        if isinstance(alias, str) and os.environ.get(alias):
+            return alias
+    return _ENV_PREFIX + name.upper()
+
+
+def _merge(flags: dict[str, Any], file_values: dict[str, Any], from_env: set[str]) -> Settings:
+    values = dict(file_values)
     # The environment source ranks below init values, so a file value may only be passed on
     # where the environment does not set that key; flags always win.
-    for name in _names_set_by_env():
+    for name in from_env:
         values.pop(name, None)
     values.update(flags)
     # The Google SDKs' own switch counts as the environment: below a flag, above the file.
-    if "backend" not in flags and "backend" not in _names_set_by_env() and _vertex_requested():
+    if "backend" not in flags and "backend" not in from_env and _vertex_requested():
         values["backend"] = "vertex"
     return Settings(**values)
 
 
 def _names_set_by_env() -> set[str]:
-    import os
-
     names = {
         key[len(_ENV_PREFIX) :].lower() for key in os.environ if key.upper().startswith(_ENV_PREFIX)
     }
@@ -175,8 +245,6 @@ def _names_set_by_env() -> set[str]:
 
 def _vertex_requested() -> bool:
     """The Google SDKs' switch to Vertex AI, honoured here too."""
-    import os
-
     return os.environ.get(USE_VERTEX_ENV, "").strip().lower() in ("1", "true", "yes")
 
 

@@ -24,7 +24,7 @@ def expected_cost(model: str, usage: dict[str, Any], on: date) -> float:
     assert price is not None and price.input and price.output
     fresh = usage["input_tokens"] - usage["cached_tokens"]
     billed_output = usage["output_tokens"] + usage["thought_tokens"]
-    return (fresh * price.input + billed_output * price.output) / 1_000_000
+    return float(fresh * price.input + billed_output * price.output) / 1_000_000
 
 
 async def test_every_turn_carries_its_estimated_cost_and_the_running_total(

@@ -19,8 +19,8 @@ from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
+from ..explain import explain, unknown_arguments
 from .schema import compact
-from .validation import explain, unknown_arguments
 
 F = TypeVar("F", bound=Callable[..., Any])
 LifespanT = TypeVar("LifespanT")

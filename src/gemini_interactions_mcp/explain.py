@@ -1,9 +1,12 @@
-"""Invalid tool arguments as sentences a model can act on: which argument, what is wrong,
-what is allowed. No validator's wording, codes or links reach the caller."""
+"""Validation errors as sentences a person or a model can act on: which argument (or setting),
+what is wrong, what is allowed. No validator's wording, codes or links reach the reader.
+
+Used for tool arguments and for the server's own configuration alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,11 +29,13 @@ def unknown_arguments(tool: str, given: Iterable[str], known: Sequence[str]) -> 
     return f"{tool} takes no {noun} {names}; it takes: {', '.join(known)}."
 
 
-def explain(error: ValidationError) -> str:
-    """One sentence per invalid argument (at most three, then how many more)."""
+def explain(error: ValidationError, name: Callable[[str], str] = str) -> str:
+    """One sentence per invalid argument (at most three, then how many more); `name` says how
+    to call an argument by its path (a setting by its variable, say)."""
     by_path: dict[str, list[tuple[str, ErrorDetails]]] = {}
     for detail in error.errors(include_url=False):
         path, branch = _path(detail["loc"])
+        path = name(path)
         by_path.setdefault(path, []).append((branch, detail))
     # Errors about where the input went wrong inside a branch win over the branches the input
     # did not resemble at all (a dict given where a name or an object was allowed).
