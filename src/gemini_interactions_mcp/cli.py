@@ -114,6 +114,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         help=f"SQLite state file, 'memory', or a redis:// URL (default: {DEFAULT_STATE_TEXT})",
     )
     p.add_argument(
+        "--reports-dir",
+        type=Path,
+        metavar="DIR",
+        help="also write each finished research report there as markdown (default: none)",
+    )
+    p.add_argument(
         "--backend",
         choices=["gemini", "vertex"],
         help="gemini (the Gemini API, with an API key) or vertex (Vertex AI, with Google "

@@ -117,6 +117,10 @@ class Settings(BaseSettings):
         default=None, description="A models.toml that extends or overrides the bundled one."
     )
     default_model: str | None = Field(default=None, description="Model used when none is given.")
+    reports_dir: Path | None = Field(
+        default=None,
+        description="Directory where each finished research report is also written as markdown.",
+    )
     budget_daily_usd: float | None = Field(
         default=None, gt=0, description="Estimated spend limit per caller per UTC day (USD)."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -465,3 +466,28 @@ async def test_forgetting_a_running_research_cancels_it(make_settings: Any, emul
         assert any("cancelled" in n for n in gone["notes"])
     (interaction,) = [i for i in emulator.interactions.values() if i.get("agent")]
     assert interaction["status"] == "cancelled"
+
+
+async def test_finished_reports_are_also_written_to_the_reports_directory(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    query = "tides ../../../../etc/passwd and more"
+    async with connect(make_settings(reports_dir=reports)) as client:
+        rid = ok(await client.call_tool("deep_research_start", {"query": query}))["research_id"]
+        done = await wait_done(client, rid)
+    check_written(reports, tmp_path, rid, query, done)
+
+
+def check_written(
+    reports: Path, tmp_path: Path, rid: str, query: str, done: dict[str, Any]
+) -> None:
+    (written,) = reports.iterdir()
+    assert written.name.endswith(f"-{rid}.md") and "etc-passwd" in written.name
+    assert written.parent == reports and not list(tmp_path.glob("*.md"))
+    text = written.read_text()
+    assert text.startswith(f"# {query}\n") and f"- Research id: {rid}" in text
+    assert done["report"].rstrip() in text
+    for number, source in enumerate(done["sources"], 1):
+        assert f"{number}. [{source['title']}]({source['url']})" in text

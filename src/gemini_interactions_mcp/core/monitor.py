@@ -24,7 +24,8 @@ from ..statuses import ABANDONED
 from ..upstream import errors as up
 from ..upstream.wire import Interaction, StreamEvent
 from . import mapping, research_progress
-from .costs import add_to, charge, priced
+from .costs import add_to, priced
+from .outcomes import research_ended
 
 if TYPE_CHECKING:
     # The context starts the monitor; the monitor only needs its type.
@@ -236,9 +237,9 @@ class _Watch:
                 research.error = research.error or failure
             return ended
 
-        await self._update(change)
-        if recorded:
-            await charge(self.server, self.owner, usage)
+        stored = await self._update(change)
+        if recorded and stored is not None:
+            await research_ended(self.server, stored, usage)
 
     async def fail(self, message: str) -> None:
         def change(record: ConversationRecord) -> ConversationRecord:
@@ -249,7 +250,7 @@ class _Watch:
 
         await self._update(change)
 
-    async def _update(self, change: Change) -> None:
+    async def _update(self, change: Change) -> ConversationRecord | None:
         store = await self.server.store()
         interaction_id = self.interaction_id
 
@@ -260,8 +261,9 @@ class _Watch:
                 return None
             return change(record)
 
-        await mutate(store, self.owner, self.research_id, guarded, clock=self.server.clock)
+        stored = await mutate(store, self.owner, self.research_id, guarded, clock=self.server.clock)
         self.monitor.notify(self.research_id)
+        return stored
 
 
 def research_usage(server: ServerContext, final: Interaction) -> Usage | None:

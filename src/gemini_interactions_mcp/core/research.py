@@ -19,11 +19,12 @@ from ..upstream.wire import Interaction
 from . import interaction_config, research_progress
 from .call import Call
 from .context import ServerContext
-from .costs import charge, with_total
+from .costs import with_total
 from .errors import ToolError, UnknownHandle, elsewhere
 from .lease import abandoned, hold
 from .mapping import TITLE_CHARS, short
 from .monitor import ResearchMonitor, record_result, research_usage
+from .outcomes import research_ended
 from .paging import cut
 from .registry import Resolution
 from .requests import ResearchRequest
@@ -148,8 +149,8 @@ class ResearchService:
             return ended
 
         updated = await mutate(store, self.call.owner, record.id, change, clock=self.server.clock)
-        if recorded:
-            await charge(self.server, self.call.owner, usage)
+        if recorded and updated is not None:
+            await research_ended(self.server, updated, usage)
         self.monitor.notify(record.id)
         updated = updated or record
         notes = []
