@@ -77,6 +77,7 @@ def build_server(
             if store is not None:
                 context.use_store(store)
             stack.push_async_callback(context.aclose)
+            server.notifier.attach(context)
             tasks = await stack.enter_async_context(anyio.create_task_group())
             context.run_tasks_in(tasks)
             tasks.start_soon(context.start_monitor_after, MONITOR_DELAY)

@@ -8,9 +8,10 @@ a bare MCP server. These three openers are the core's seams to the layers below.
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,10 +22,13 @@ from ..settings import Settings
 from .errors import StartupError
 from .holders import new_holder
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     import httpx2
 
     from ..state.base import Store
+    from ..state.events import RedisEvents
     from ..upstream.auth import TokenSource
     from ..upstream.client import InteractionsClient
     from .monitor import ResearchMonitor
@@ -55,6 +59,8 @@ class ServerContext:
     _store: Store | None = None
     _registry: ModelRegistry | None = None
     _vault: Vault | None = None
+    _listeners: list[Callable[[str], Awaitable[None]]] = field(default_factory=list)
+    _events: RedisEvents | None = None
     _open_lock: anyio.Lock = field(default_factory=anyio.Lock)
     _conversation_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
@@ -158,7 +164,39 @@ class ServerContext:
             if self.on_fatal is not None:
                 self.on_fatal(message)
             raise StartupError(message) from None
+        await self.share_events()
         await self.monitor()
+
+    def on_research_update(self, listener: Callable[[str], Awaitable[None]]) -> None:
+        """Call `listener` with a research's id whenever one ends or waits for its plan to be
+        confirmed (on any replica sharing a Redis store)."""
+        self._listeners.append(listener)
+
+    async def announce(self, research_id: str) -> None:
+        """Tell every listener of every replica that a research ended (or needs its plan)."""
+        if self._events is not None:
+            await self._events.publish(research_id)  # heard by this replica too
+        else:
+            await self._deliver(research_id)
+
+    async def _deliver(self, research_id: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                await listener(research_id)
+            except Exception:
+                logger.exception("a research update listener failed for %s", research_id)
+
+    async def share_events(self) -> None:
+        """With a Redis store, hear the research updates every replica announces."""
+        if not self.settings.state.strip().startswith(("redis://", "rediss://", "unix://")):
+            return
+        if self._tasks is None:
+            raise RuntimeError("the server context has no task group to run in")
+        from ..state.events import RedisEvents
+
+        events = RedisEvents(self.settings.state.strip())
+        await self._tasks.start(events.run, self._deliver)
+        self._events = events
 
     def use_monitor(self, monitor: ResearchMonitor) -> None:
         """Adopt a monitor already running (tests)."""
@@ -185,6 +223,9 @@ class ServerContext:
         return self.clock() - updated_at > self.settings.retention_days * DAY
 
     async def aclose(self) -> None:
+        if self._events is not None:
+            await self._events.aclose()
+            self._events = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -226,19 +226,16 @@ class _Watch:
     async def end(self, final: Interaction, failure: str | None) -> None:
         now = self.server.clock()
         usage = research_usage(self.server, final)
-        recorded = False
 
         def change(record: ConversationRecord) -> ConversationRecord | None:
-            nonlocal recorded
             ended = record_result(record, self.interaction_id, final, now, usage)
-            recorded = ended is not None
             research = ended.research if ended is not None else None
             if research is not None and failure and research.status != "completed":
                 research.error = research.error or failure
             return ended
 
         stored = await self._update(change)
-        if recorded and stored is not None:
+        if stored is not None:
             await research_ended(self.server, stored, usage)
 
     async def fail(self, message: str) -> None:
@@ -248,22 +245,30 @@ class _Watch:
             record.research.error = message
             return record
 
-        await self._update(change)
+        stored = await self._update(change)
+        if stored is not None:
+            await research_ended(self.server, stored, None)
 
     async def _update(self, change: Change) -> ConversationRecord | None:
+        """Apply `change` if the record still waits for this run; the stored record if so."""
         store = await self.server.store()
         interaction_id = self.interaction_id
+        applied = False
 
         def guarded(record: ConversationRecord) -> ConversationRecord | None:
+            nonlocal applied
+            applied = False  # each attempt decides afresh; the last one is what was stored
             research = record.research
             # Only the run the record waits for: a confirmed plan may have started another.
             if research is None or research.interaction_id != interaction_id or not research.active:
                 return None
-            return change(record)
+            changed = change(record)
+            applied = changed is not None
+            return changed
 
         stored = await mutate(store, self.owner, self.research_id, guarded, clock=self.server.clock)
         self.monitor.notify(self.research_id)
-        return stored
+        return stored if applied else None
 
 
 def research_usage(server: ServerContext, final: Interaction) -> Usage | None:

@@ -1,5 +1,6 @@
 """What happens once a research run has ended and been recorded (by whichever server
-recorded it): its cost is counted, and its report is written to disk if the operator asked."""
+recorded it): its cost is counted, its report is written to disk if the operator asked, and
+whoever listens for it (on any replica) is told."""
 
 from __future__ import annotations
 
@@ -36,3 +37,4 @@ async def research_ended(
             logger.warning("could not write the report of %s to %s: %s", record.id, directory, exc)
         else:
             logger.info("wrote the report of %s to %s", record.id, path)
+    await server.announce(record.id)

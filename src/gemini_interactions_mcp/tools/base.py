@@ -23,6 +23,7 @@ from ..core.call import Call
 from ..core.context import ServerContext
 from ..core.errors import ToolError
 from ..core.progress import reporting
+from .notify import ResearchNotifier
 from .surface import GeminiMCPServer
 
 if TYPE_CHECKING:
@@ -100,6 +101,12 @@ def error_result(message: str) -> CallToolResult:
 def server_of(ctx: Context[Any, Any]) -> ServerContext:
     server: ServerContext = ctx.request_context.lifespan_context
     return server
+
+
+def notifier_of(ctx: Context[Any, Any]) -> ResearchNotifier:
+    server = ctx.mcp_server
+    assert isinstance(server, GeminiMCPServer)
+    return server.notifier
 
 
 def owner_of(ctx: Context[Any, Any]) -> str:

@@ -8,6 +8,7 @@ from mcp import MCPError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.types import INVALID_PARAMS, CallToolResult, ToolAnnotations
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import Field, StrictBool
 
 from ..core.arguments import McpServerSpec, Text
@@ -15,7 +16,7 @@ from ..core.errors import ToolError, UnknownHandle
 from ..core.requests import ResearchRequest
 from ..core.results import REPORT_URI, Research
 from . import render
-from .base import Ctx, ToolSet, calling
+from .base import Ctx, ToolSet, calling, notifier_of
 
 TOOLS = ToolSet()
 
@@ -56,7 +57,11 @@ async def deep_research_start(
         visualization=visualization,
     )
     async with calling(ctx, waiting=_RUNNING) as core:
-        return render.research(await core.research_start(request))
+        started = await core.research_start(request)
+    if ctx.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS:
+        # A session to tell when the research ends (2026-07-28 has none: clients listen).
+        notifier_of(ctx).started_by(started.research_id, ctx.request_context.session)
+    return render.research(started)
 
 
 @TOOLS.tool(

@@ -20,6 +20,7 @@ from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
 from ..explain import explain, unknown_arguments
+from .notify import ResearchNotifier
 from .schema import compact
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +33,9 @@ class GeminiMCPServer(MCPServer[LifespanT]):
     """MCPServer whose tools declare a result model and whose tool list is compact."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        self.notifier = ResearchNotifier()
+        super().__init__(*args, subscriptions=self.notifier.bus, **kwargs)
+        self.notifier.install(self)
         self._results: dict[str, type[BaseModel]] = {}
         self._listed: list[MCPTool] | None = None
 
@@ -45,6 +48,10 @@ class GeminiMCPServer(MCPServer[LifespanT]):
             return fn
 
         return decorate
+
+    def add_request_handler(self, method: str, params: type[Any], handler: Any) -> None:
+        """Serve a protocol method MCPServer has no public hook for (resources/subscribe)."""
+        self._lowlevel_server.add_request_handler(method, params, handler)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[LifespanT, Any] | None = None
