@@ -11,6 +11,7 @@ import pytest
 from gemini_interactions_mcp import __version__
 from gemini_interactions_mcp.settings import Settings
 
+from .messages import INITIALIZE
 from .server.processes import child_env, free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -151,16 +152,7 @@ def test_http_mode_names_its_url_on_stderr_and_writes_nothing_on_stdout() -> Non
         assert first == f"gemini-interactions-mcp: streamable HTTP on {url}"
         answer = httpx2.post(
             url,
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "test", "version": "0"},
-                },
-            },
+            json=INITIALIZE,
             headers={"accept": "application/json, text/event-stream"},
             timeout=30,
         )

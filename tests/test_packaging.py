@@ -21,6 +21,7 @@ import pytest
 
 from gemini_interactions_mcp import __version__
 from gemini_interactions_mcp.settings import Settings
+from tests.messages import HANDSHAKE
 
 from .server.processes import child_env
 
@@ -34,20 +35,6 @@ SCRIPT = "gemini-interactions-mcp"
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$")
 MAX_DESCRIPTION = 100
-STDIO_MESSAGES = [
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "packaging-test", "version": "0"},
-        },
-    },
-    {"jsonrpc": "2.0", "method": "notifications/initialized"},
-    {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-]
 
 
 def test_server_json_names_this_package_at_this_version() -> None:
@@ -216,7 +203,7 @@ def _stdio_session(command: list[str], cwd: Path) -> list[dict[str, Any]]:
     watchdog.start()
     replies: list[dict[str, Any]] = []
     try:
-        proc.stdin.write(b"".join(json.dumps(m).encode() + b"\n" for m in STDIO_MESSAGES))
+        proc.stdin.write(b"".join(json.dumps(m).encode() + b"\n" for m in HANDSHAKE))
         proc.stdin.flush()
         for line in proc.stdout:
             message = json.loads(line)

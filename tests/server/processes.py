@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.messages import INITIALIZE
+
+__all__ = ["INITIALIZE", "KEY", "child_env", "dead_pid", "free_port", "spawn", "start_http", "stop"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -58,16 +62,6 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 KEY = "process-test-key"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "0"},
-    },
-}
 
 
 def start_http(url: str, state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
