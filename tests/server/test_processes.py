@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -265,3 +266,56 @@ async def test_a_session_header_on_a_2026_request_grants_nothing(
             assert "Unknown conversation_id" in str(stolen.content)
     finally:
         stop(proc)
+
+
+def test_stdio_answers_lines_it_cannot_read_with_a_parse_error() -> None:
+    """A request the server cannot read is answered under its id, never left waiting."""
+    deep = "[" * 3000 + "]" * 3000
+    lines = [
+        json.dumps(INITIALIZE),
+        '{"jsonrpc": "2.0", "method": "notifications/initialized"}',
+        "not json at all",  # no id: logged, nothing to answer
+        '{"jsonrpc": "2.0", "id": 7, "method": "ping" oops',
+        '[{"jsonrpc": "2.0", "id": 8, "method": "ping"}, {"jsonrpc": "2.0", "id": 9}]',
+        '{"jsonrpc": "2.0", "id": 10, "method": "ping", "params": {"x": "\\ud800"}}',
+        '{"jsonrpc": "2.0", "id": 12, "method": "ping", "params": ' + deep + "}",
+        '{"jsonrpc": "2.0", "id": 13, "method": "ping"}',
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gemini_interactions_mcp", "--emulator"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    watchdog = threading.Timer(60, proc.kill)  # a hang fails the test instead of stalling it
+    watchdog.start()
+    answers: dict[int, dict[str, Any]] = {}
+    try:
+        proc.stdin.write("".join(line + "\n" for line in lines).encode())
+        proc.stdin.flush()
+        for raw in proc.stdout:
+            message = json.loads(raw)
+            answers[message["id"]] = message
+            if 13 in answers:  # answered in order: everything before it is in
+                break
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    finally:
+        watchdog.cancel()
+        stop(proc)
+    stderr = proc.stderr.read().decode()
+    proc.stdout.close()
+    proc.stderr.close()
+    for request_id, problem in [
+        (7, "not valid JSON"),
+        (8, "batches are not supported"),
+        (9, "batches are not supported"),
+        (10, "lone surrogate"),
+        (12, "nested too deeply"),
+    ]:
+        error = answers[request_id]["error"]
+        assert error["code"] == -32700 and problem in error["message"], request_id
+    assert answers[13]["result"] == {}
+    assert "dropped a line on stdin with no id to answer" in stderr

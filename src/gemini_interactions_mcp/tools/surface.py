@@ -8,13 +8,17 @@ more than all the rest of this server's start-up together.
 
 from __future__ import annotations
 
+import io
+import sys
 import types
-from collections.abc import Callable
-from typing import Any, TypeVar, Union, get_args, get_origin
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar, Union, cast, get_args, get_origin
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError as SdkToolError
+from mcp.server.stdio import stdio_server
 from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
@@ -22,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from ..explain import explain, unknown_arguments
 from .notify import ResearchNotifier
 from .schema import compact
+from .stdio import PARSE_ERROR_METHOD, ParseErrorParams, checked_lines, refuse
 
 F = TypeVar("F", bound=Callable[..., Any])
 LifespanT = TypeVar("LifespanT")
@@ -36,6 +41,7 @@ class GeminiMCPServer(MCPServer[LifespanT]):
         self.notifier = ResearchNotifier()
         super().__init__(*args, subscriptions=self.notifier.bus, **kwargs)
         self.notifier.install(self)
+        self.add_request_handler(PARSE_ERROR_METHOD, ParseErrorParams, refuse)
         self._results: dict[str, type[BaseModel]] = {}
         self._listed: list[MCPTool] | None = None
 
@@ -52,6 +58,17 @@ class GeminiMCPServer(MCPServer[LifespanT]):
     def add_request_handler(self, method: str, params: type[Any], handler: Any) -> None:
         """Serve a protocol method MCPServer has no public hook for (resources/subscribe)."""
         self._lowlevel_server.add_request_handler(method, params, handler)
+
+    async def run_stdio_async(self) -> None:
+        """Serve over stdio, answering lines that are not JSON-RPC messages (see tools.stdio)."""
+        stdin = anyio.wrap_file(
+            io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        )
+        # stdio_server only iterates its stdin, line by line.
+        lines = cast("anyio.AsyncFile[str]", _Lines(checked_lines(stdin)))
+        async with stdio_server(stdin=lines) as (read, write):
+            lowlevel = self._lowlevel_server
+            await lowlevel.run(read, write, lowlevel.create_initialization_options())
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[LifespanT, Any] | None = None
@@ -82,6 +99,16 @@ class GeminiMCPServer(MCPServer[LifespanT]):
                 listed.append(tool.model_copy(update=update))
             self._listed = listed
         return self._listed
+
+
+class _Lines:
+    """An async iterable of lines, as stdio_server reads its stdin."""
+
+    def __init__(self, lines: AsyncIterator[str]) -> None:
+        self._lines = lines
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._lines
 
 
 def _refusal(message: str) -> CallToolResult:
