@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import anyio
 import pytest
 
 from gemini_interactions_mcp.emulator import Emulator, EmulatorConfig
@@ -65,3 +66,16 @@ async def test_a_base_url_whose_host_does_not_resolve_says_so(make_settings: Any
     async with connect(make_settings(base_url=wrong)) as client:
         message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
     assert message.startswith(f"Could not reach Gemini at {wrong}: its host name does not resolve.")
+
+
+async def test_the_call_budget_bounds_a_create_gemini_keeps_refusing(
+    make_settings: Any, emulator: Emulator
+) -> None:
+    """Rate limited with a long Retry-After: the call ends with its budget and says so."""
+    async with connect(make_settings(call_budget=2.0)) as client:
+        emulator.fail_next(429, count=100, retry_after=25)
+        with anyio.fail_after(20):  # a guard against a hang, not a measure of speed
+            message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
+        emulator.reset()
+    assert "did not start the turn within the 2 s call budget" in message
+    assert "send the prompt again" in message

@@ -183,10 +183,9 @@ class TurnRunner:
             return await self._run_unstored(held, {**body, "store": False}, turn)
         client = await self.server.client()
         pending: PendingTurn | None = None
-        # Until the turn is recorded as pending, nothing may stop the stream (not the budget,
-        # not the caller going away): the turn runs upstream from the first byte, and without
-        # its id it could never be collected. The HTTP timeouts bound that wait.
-        scope = anyio.CancelScope(shield=True)
+        # Until the turn is recorded as pending the caller going away does not stop the stream
+        # (without its id the turn could never be collected); only the call's budget does.
+        scope = anyio.CancelScope(shield=True, deadline=self.call.deadline)
 
         async def on_event(event: StreamEvent) -> None:
             nonlocal pending
@@ -293,6 +292,12 @@ class TurnRunner:
                 )
         pending = pending_of()
         if pending is None:
+            if scope.cancelled_caught:
+                raise ToolError(
+                    f"Gemini did not start the turn within the {self.call.budget:g} s call "
+                    "budget (it may be busy or rate limiting); nothing was recorded, so send "
+                    "the prompt again in a moment."
+                )
             # Only a stream that produced no event at all ends like this.
             raise ToolError("Gemini answered without starting the turn; send the prompt again.")
         if done is None:
