@@ -98,11 +98,12 @@ async def test_research_survives_a_killed_server(emulator_process: str, tmp_path
             rid = ok(await client.call_tool("deep_research_start", {"query": query}))["research_id"]
             with anyio.fail_after(20):
                 status: dict[str, Any] = {"progress": {"searches": 0}, "status": "queued"}
+                # No wait_seconds: a status that waits returns only at the end, which is too
+                # late here; polling sees the first saved search while the research runs.
                 while not status["progress"]["searches"]:
+                    await anyio.sleep(0.05)
                     status = ok(
-                        await client.call_tool(
-                            "deep_research_status", {"research_id": rid, "wait_seconds": 2}
-                        )
+                        await client.call_tool("deep_research_status", {"research_id": rid})
                     )
             assert status["status"] == "in_progress", "finished before the kill"
     finally:
