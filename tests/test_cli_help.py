@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from gemini_interactions_mcp import __version__
+from gemini_interactions_mcp.cli import NO_AUTH_LINES
 from gemini_interactions_mcp.settings import Settings
 
 from .messages import INITIALIZE
@@ -150,6 +151,9 @@ def test_http_mode_names_its_url_on_stderr_and_writes_nothing_on_stdout() -> Non
         first = proc.stderr.readline().decode().rstrip("\n")
         url = f"http://127.0.0.1:{port}/mcp"
         assert first == f"gemini-interactions-mcp: streamable HTTP on {url}"
+        # Without authentication, how handles are scoped and how to give each person theirs.
+        scoping = [proc.stderr.readline().decode().rstrip("\n") for _ in NO_AUTH_LINES]
+        assert scoping == [f"gemini-interactions-mcp: {line}" for line in NO_AUTH_LINES]
         answer = httpx2.post(
             url,
             json=INITIALIZE,

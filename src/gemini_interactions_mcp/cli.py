@@ -17,7 +17,7 @@ from typing import Any
 from . import __version__
 
 PROG = "gemini-interactions-mcp"
-COMMANDS = ("serve", "emulator", "demo")
+COMMANDS = ("serve", "emulator", "demo", "token")
 # Where the SDK serves streamable HTTP (MCPServer.run's streamable_http_path default).
 HTTP_PATH = "/mcp"
 NO_KEY = (
@@ -30,7 +30,9 @@ _COMMANDS_HELP = """\
 commands:
   serve       run the MCP server (the default; takes the options above)
   emulator    run the offline Interactions API emulator on a port (see: emulator --help)
-  demo        a scripted MCP session against the server (offline without a key)"""
+  demo        a scripted MCP session against the server (offline without a key)
+  token new NAME
+              print a new bearer token for NAME and its line for the --auth-tokens file"""
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -40,7 +42,8 @@ def serve_parser() -> argparse.ArgumentParser:
         usage=(
             "%(prog)s [serve] [options]\n"
             "       %(prog)s emulator [options]\n"
-            "       %(prog)s demo [options]"
+            "       %(prog)s demo [options]\n"
+            "       %(prog)s token new NAME"
         ),
         description=(
             "MCP server for the Gemini Interactions API. Without a command it serves MCP: over\n"
@@ -65,7 +68,60 @@ def serve_parser() -> argparse.ArgumentParser:
         help="allow HTTP on a non-loopback address, for running behind a proxy that "
         f"authenticates callers (default: {_default('allow_remote')})",
     )
+    _auth_options(p)
     _common(p)
+    return p
+
+
+def _auth_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--auth-tokens",
+        dest="auth_tokens_file",
+        type=Path,
+        metavar="FILE",
+        help="HTTP callers need a bearer token listed in FILE (see: token new NAME) "
+        "(default: none)",
+    )
+    p.add_argument(
+        "--oauth-issuer",
+        metavar="URL",
+        help="HTTP callers need an OAuth access token from this issuer (default: none)",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="this server's MCP URL as clients reach it, which OAuth tokens must name as "
+        "their audience (default: none)",
+    )
+    p.add_argument(
+        "--required-scope",
+        dest="required_scopes",
+        action="append",
+        metavar="SCOPE",
+        help="a scope every OAuth access token must carry; repeat for several (default: none)",
+    )
+    p.add_argument(
+        "--oauth-introspection-url",
+        metavar="URL",
+        help="RFC 7662 endpoint for OAuth tokens that are not JWTs; the client id and secret "
+        "come from the environment (default: none)",
+    )
+
+
+def token_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=f"{PROG} token",
+        description="Bearer tokens for --auth-tokens FILE, a TOML file whose [tokens] table "
+        'maps each name to "sha256:" and the hex digest of its token.',
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="new")
+    new = actions.add_parser(
+        "new",
+        help="print a new token (first line, shown only once) and its line for the file",
+        description="Print a new token for NAME (first line, shown only this once) and the "
+        "line that lists it under [tokens] in the tokens file (second line).",
+    )
+    new.add_argument("name", metavar="NAME", help="whom the token is for")
     return p
 
 
@@ -214,6 +270,9 @@ def main(argv: list[str] | None = None) -> None:
     if command == "emulator":
         _run_emulator(emulator_parser().parse_args(args))
         return
+    if command == "token":
+        _run_token(token_parser().parse_args(args))
+        return
     ns = (demo_parser() if command == "demo" else serve_parser()).parse_args(args)
     settings = _settings(ns)
     logging.basicConfig(
@@ -255,14 +314,21 @@ def http_url(host: str, port: int) -> str:
 def _serve(settings: Any) -> None:
     if settings.api_key is None and not settings.emulator and settings.backend == "gemini":
         _fail(NO_KEY)
-    if settings.transport == "http" and not settings.is_loopback and not settings.allow_remote:
+    if (
+        settings.transport == "http"
+        and not settings.is_loopback
+        and not settings.allow_remote
+        and not settings.has_auth
+    ):
         _fail(
             f"Refusing to serve HTTP without authentication on {settings.host}; bind to "
-            "127.0.0.1, or pass --allow-remote if a proxy in front of it authenticates callers."
+            "127.0.0.1, turn on authentication (--auth-tokens FILE or --oauth-issuer URL), or "
+            "pass --allow-remote if a proxy in front of it authenticates callers."
         )
     from .server import build_server
 
-    server = build_server(settings, on_fatal=_exit_now)
+    access = _http_access(settings) if settings.transport == "http" else None
+    server = build_server(settings, on_fatal=_exit_now, http_access=access)
     if settings.transport == "stdio":
         server.run("stdio")
         return
@@ -277,6 +343,8 @@ def _serve(settings: Any) -> None:
         )
     # stderr, never stdout: one line that tells a person where to point a client.
     sys.stderr.write(f"{PROG}: streamable HTTP on {http_url(settings.host, settings.port)}\n")
+    for line in access_lines(access):
+        sys.stderr.write(f"{PROG}: {line}\n")
     sys.stderr.flush()
     server.run(
         "streamable-http",
@@ -284,6 +352,46 @@ def _serve(settings: Any) -> None:
         port=settings.port,
         streamable_http_path=HTTP_PATH,
         transport_security=security,
+    )
+
+
+def _http_access(settings: Any) -> Any:
+    from .auth.errors import AuthConfigError
+    from .auth.setup import http_access
+
+    try:
+        return http_access(settings)
+    except AuthConfigError as exc:
+        _fail(str(exc))
+
+
+NO_AUTH_LINES = (
+    "no authentication: all 2026-07-28 clients share one owner of conversations and research; "
+    "a handshake-era client's handles belong to its MCP session and are lost when it reconnects.",
+    "to give each person their own, turn on bearer tokens: --auth-tokens FILE "
+    f"(`{PROG} token new NAME`; see docs/deployment.md).",
+)
+
+
+def access_lines(access: Any) -> tuple[str, ...]:
+    """What to tell the operator at start-up about who may call and who owns what."""
+    return NO_AUTH_LINES if access is None else (access.summary,)
+
+
+def _run_token(ns: argparse.Namespace) -> None:
+    from .auth.tokens import entry, name_problem, new_token
+
+    problem = name_problem(ns.name)
+    if problem is not None:
+        _fail(problem)
+    token = new_token()
+    # The token and its line on stdout (for a script to take); the guidance on stderr.
+    sys.stdout.write(f"{token}\n{entry(ns.name, token)}\n")
+    sys.stdout.flush()
+    sys.stderr.write(
+        f"The first line is {ns.name}'s bearer token, shown only this once: hand it over "
+        "privately. Add the second line under [tokens] in the tokens file (--auth-tokens) "
+        "and restart the server.\n"
     )
 
 

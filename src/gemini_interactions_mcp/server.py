@@ -11,7 +11,7 @@ import anyio
 from mcp.server import MCPServer
 from pydantic import SecretStr
 
-from . import __version__, tools
+from . import __version__, health, tools
 from .core.context import ServerContext
 from .settings import Settings
 from .tools.surface import GeminiMCPServer
@@ -19,6 +19,7 @@ from .tools.surface import GeminiMCPServer
 if TYPE_CHECKING:
     import httpx2
 
+    from .auth.setup import HttpAccess
     from .state.base import Store
     from .upstream.auth import TokenSource
 
@@ -44,12 +45,14 @@ def build_server(
     clock: Callable[[], float] = time.time,
     on_fatal: Callable[[str], None] | None = None,
     token_source: TokenSource | None = None,
+    http_access: HttpAccess | None = None,
 ) -> GeminiMCPServer[ServerContext]:
     """An MCPServer for `settings`; `transport` and `store` replace the real ones in tests.
 
     `token_source` replaces Application Default Credentials on Vertex AI (tests).
     `on_fatal` is told, in one sentence, when the server finds it cannot run as configured
     (the CLI exits with it); without it such a failure is raised as `StartupError`.
+    `http_access` makes HTTP callers authenticate (see `auth.setup.http_access`).
     """
     if settings.emulator:
         # The emulator accepts any key; never send a real one to it. Its conversations die
@@ -59,6 +62,8 @@ def build_server(
         if not settings.state.strip():
             updates["state"] = "memory"
         settings = settings.model_copy(update=updates)
+
+    live: list[ServerContext] = []  # the running lifespan's context, for /readyz
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[ServerContext]) -> AsyncIterator[ServerContext]:
@@ -78,6 +83,10 @@ def build_server(
                 context.use_store(store)
             stack.push_async_callback(context.aclose)
             server.notifier.attach(context)
+            if http_access is not None:
+                stack.push_async_callback(http_access.aclose)
+            live.append(context)
+            stack.callback(live.remove, context)
             tasks = await stack.enter_async_context(anyio.create_task_group())
             context.run_tasks_in(tasks)
             tasks.start_soon(context.start_monitor_after, MONITOR_DELAY)
@@ -91,8 +100,10 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="DEBUG" if settings.verbose else "WARNING",
+        **(http_access.server_options() if http_access is not None else {}),
     )
     tools.register(server)
+    health.register(server, lambda: live[-1] if live else None)
     return server
 
 

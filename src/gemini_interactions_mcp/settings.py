@@ -133,6 +133,54 @@ class Settings(BaseSettings):
         description="Estimated spend limit of the whole server per UTC month (USD).",
     )
     verbose: int = Field(default=0, ge=0, description="Debug logging on stderr when above 0.")
+    auth_tokens_file: Path | None = Field(
+        default=None,
+        description='TOML file of bearer tokens ([tokens] NAME = "sha256:...") HTTP callers '
+        "must present.",
+    )
+    oauth_issuer: str | None = Field(
+        default=None,
+        description="OAuth 2.1 authorization server (issuer URL) whose access tokens HTTP "
+        "callers present.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="This server's MCP URL as clients reach it: the audience OAuth tokens "
+        "must name.",
+    )
+    required_scopes: list[str] = Field(
+        default_factory=list, description="Scopes every OAuth access token must carry."
+    )
+    oauth_introspection_url: str | None = Field(
+        default=None,
+        description="RFC 7662 introspection endpoint, for OAuth access tokens that are not JWTs.",
+    )
+    oauth_client_id: str | None = Field(
+        default=None, description="Client id this server introspects tokens with."
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        default=None, description="Client secret this server introspects tokens with."
+    )
+
+    @field_validator(
+        "auth_tokens_file",
+        "oauth_issuer",
+        "public_url",
+        "oauth_introspection_url",
+        "oauth_client_id",
+        "oauth_client_secret",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def has_auth(self) -> bool:
+        """True when HTTP callers must authenticate (bearer tokens or OAuth)."""
+        return self.auth_tokens_file is not None or self.oauth_issuer is not None
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -20,14 +20,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], timeout: float = 20, host: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"process exited early with {proc.returncode}")
         try:
             # fast-ok: one probe of a loopback port; the loop above has the real deadline.
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)

@@ -110,15 +110,16 @@ def notifier_of(ctx: Context[Any, Any]) -> ResearchNotifier:
 
 
 def owner_of(ctx: Context[Any, Any]) -> str:
-    """Who owns the handles this call sees: auth principal, legacy session, or local (stdio)."""
+    """Who owns the handles this call sees: the auth principal (``token:NAME`` or
+    ``auth:ISSUER|CLIENT_ID|SUBJECT``), else the legacy session, else local (stdio)."""
     from mcp.server.auth.middleware.auth_context import get_access_token
-    from mcp.server.auth.provider import principal_components
     from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+
+    from ..auth.principal import principal_of
 
     token = get_access_token()
     if token is not None:
-        client_id, issuer, subject = principal_components(token)
-        return f"auth:{issuer or ''}|{client_id}|{subject or ''}"
+        return principal_of(token)
     # Only a handshake-era request has a session the transport checked; on 2026-07-28 the
     # header would be whatever the caller chose to send.
     if ctx.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS:
