@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import pytest
 
@@ -12,9 +14,17 @@ from gemini_interactions_mcp.core.progress import Progress
 from gemini_interactions_mcp.core.registry import Resolution
 from gemini_interactions_mcp.core.requests import ResearchRequest
 from gemini_interactions_mcp.core.research import ResearchService
-from gemini_interactions_mcp.emulator import EmulatorConfig, create_app, serve_in_background
+from gemini_interactions_mcp.emulator import (
+    Emulator,
+    EmulatorConfig,
+    create_app,
+    serve_in_background,
+)
 from gemini_interactions_mcp.settings import Settings
+from gemini_interactions_mcp.state.memory import MemoryStore
 from gemini_interactions_mcp.upstream import InteractionsClient, RetryPolicy
+
+from .helpers import connect, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -90,3 +100,60 @@ async def test_monitor_reattaches_to_running_research_on_start() -> None:
             await first.aclose()
     assert rec is not None and rec.research is not None and rec.research.report is not None
     assert "left alone" in rec.research.report.text
+
+
+@pytest.mark.parametrize("emulator_config", [EmulatorConfig(research_seconds=3.0)])
+async def test_one_research_is_followed_by_one_server_and_handed_over_on_shutdown(
+    make_settings: Any, emulator: Emulator
+) -> None:
+    """Two servers on one store: only one follows the run upstream; when it stops, the other
+    takes the research over and finishes it from where the first one left."""
+    store = MemoryStore()
+    await store.open()
+    settings = make_settings()
+
+    def streams_of(interaction_id: str) -> list[Any]:
+        return [
+            r
+            for r in emulator.requests
+            if r.method == "GET" and r.query.get("stream") == "true" and interaction_id in r.path
+        ]
+
+    async with connect(settings, store=store) as second:
+        async with connect(settings, store=store) as first:
+            rid = ok(await first.call_tool("deep_research_start", {"query": "one watcher"}))[
+                "research_id"
+            ]
+            record = await store.get("local", rid)
+            assert record is not None and record.research is not None
+            interaction_id = record.research.interaction_id
+            assert interaction_id is not None
+            progressed = anyio.Event()
+
+            async def on_progress(progress: float, total: Any, message: str | None) -> None:
+                progressed.set()  # the monitor recorded progress: it follows the stream
+
+            async with anyio.create_task_group() as tg:
+
+                async def wait() -> None:
+                    await first.call_tool(
+                        "deep_research_status",
+                        {"research_id": rid, "wait_seconds": 20},
+                        progress_callback=on_progress,
+                    )
+
+                tg.start_soon(wait)
+                with anyio.fail_after(20):
+                    await progressed.wait()
+                tg.cancel_scope.cancel()
+            assert len(streams_of(interaction_id)) == 1
+            # Asked on the second server, which must not open a stream of its own.
+            ok(await second.call_tool("deep_research_status", {"research_id": rid}))
+            assert len(streams_of(interaction_id)) == 1
+        # The first server stopped: the second takes over at its next look.
+        done = ok(
+            await second.call_tool("deep_research_status", {"research_id": rid, "wait_seconds": 20})
+        )
+    assert done["status"] == "completed" and "one watcher" in done["report"]
+    resumed = streams_of(interaction_id)[1:]
+    assert resumed and all(r.query.get("last_event_id") for r in resumed)

@@ -61,6 +61,7 @@ class ServerContext:
     _vault: Vault | None = None
     _listeners: list[Callable[[str], Awaitable[None]]] = field(default_factory=list)
     _events: RedisEvents | None = None
+    _store_adopted: bool = False
     _open_lock: anyio.Lock = field(default_factory=anyio.Lock)
     _conversation_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
@@ -203,8 +204,10 @@ class ServerContext:
         self._monitor = monitor
 
     def use_store(self, store: Store) -> None:
-        """Adopt an already open store (tests, or a store shared by several servers)."""
+        """Adopt an already open store (tests, or a store shared by several servers); whoever
+        opened it closes it."""
         self._store = store
+        self._store_adopted = True
 
     def use_client(self, client: InteractionsClient) -> None:
         """Adopt an already built upstream client (tests that tune its retries)."""
@@ -230,7 +233,8 @@ class ServerContext:
             await self._client.aclose()
             self._client = None
         if self._store is not None:
-            await self._store.close()
+            if not self._store_adopted:
+                await self._store.close()
             self._store = None
 
 

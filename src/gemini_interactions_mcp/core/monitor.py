@@ -10,6 +10,7 @@ still running, so a restart loses nothing. Status calls only read the store.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -17,14 +18,15 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from ..state.base import mutate
-from ..state.records import ConversationRecord, Report, ResearchProgress
+from ..state.base import StoreError, mutate
+from ..state.records import ConversationRecord, Lease, Report, ResearchProgress
 from ..state.values import Usage
 from ..statuses import ABANDONED
 from ..upstream import errors as up
 from ..upstream.wire import Interaction, StreamEvent
 from . import mapping, research_progress
 from .costs import add_to, priced
+from .holders import gone
 from .outcomes import research_ended
 
 if TYPE_CHECKING:
@@ -39,6 +41,12 @@ SAVE_EVERY = 0.25
 POLL_INTERVAL = 2.0
 MAX_POLL_INTERVAL = 30.0
 MAX_STREAM_FAILURES = 3
+# One process follows a research upstream at a time (replicas share the store): it holds the
+# watch for this long and renews it a third of the way in; when it dies another takes over at
+# the next look (its own process on this host at once, a replica's once the watch expires).
+WATCH_SECONDS = 30.0
+# How often every replica looks for running research nobody follows.
+RESCAN_SECONDS = 10.0
 
 Change = Callable[[ConversationRecord], ConversationRecord | None]
 
@@ -46,9 +54,18 @@ Change = Callable[[ConversationRecord], ConversationRecord | None]
 class ResearchMonitor:
     """Watches running research; one watcher task per research id."""
 
-    def __init__(self, server: ServerContext, *, poll_interval: float = POLL_INTERVAL) -> None:
+    def __init__(
+        self,
+        server: ServerContext,
+        *,
+        poll_interval: float = POLL_INTERVAL,
+        watch_seconds: float = WATCH_SECONDS,
+        rescan_seconds: float = RESCAN_SECONDS,
+    ) -> None:
         self.server = server
         self.poll_interval = poll_interval
+        self.watch_seconds = watch_seconds
+        self.rescan_seconds = rescan_seconds
         self._tg: TaskGroup | None = None
         self._watching: dict[str, anyio.CancelScope] = {}
         self._changed: dict[str, anyio.Event] = {}
@@ -58,23 +75,36 @@ class ResearchMonitor:
         async with anyio.create_task_group() as tg:
             self._tg = tg
             task_status.started()
-            try:
-                await self.reattach()
-            except Exception:
-                logger.exception("could not re-attach to running research")
-            await anyio.sleep_forever()
+            while True:
+                try:
+                    await self.reattach()
+                except Exception:
+                    logger.exception("could not re-attach to running research")
+                await anyio.sleep(self.rescan_seconds)
 
     async def reattach(self) -> int:
-        """Watch every research the store says is still running; return how many."""
+        """Watch every research the store says is still running and nobody follows (on this
+        upstream); return how many."""
         store = await self.server.store()
+        now = self.server.clock()
         records = [
             record
             for record in await store.active_research()
             if not await self.server.other_upstream(record.upstream)
+            and (record.research is None or self._free(record.research.watcher, now))
         ]
         for record in records:
             self.track(record.owner, record.id)
         return len(records)
+
+    def _free(self, watcher: Lease | None, now: float) -> bool:
+        """True when no other live process follows the research."""
+        return (
+            watcher is None
+            or watcher.holder == self.server.holder
+            or watcher.until <= now
+            or gone(watcher.holder, self.server.holder)
+        )
 
     def track(self, owner: str, research_id: str) -> None:
         """Start watching a research (no-op if already watched)."""
@@ -125,6 +155,69 @@ class ResearchMonitor:
         interaction_id = record.research.interaction_id
         if interaction_id is None:
             return
+        if not await self._claim(owner, research_id):
+            return  # another process follows it
+        try:
+            async with anyio.create_task_group() as renewing:
+                renewing.start_soon(self._renew, owner, research_id)
+                await self._follow_run(owner, research_id, interaction_id, record)
+                renewing.cancel_scope.cancel()
+        finally:
+            # Stopping (a shutdown, say) hands the research over at once to whoever looks next.
+            with anyio.CancelScope(shield=True):
+                await self._release(owner, research_id)
+
+    async def _release(self, owner: str, research_id: str) -> None:
+        store = await self.server.store()
+
+        def drop(current: ConversationRecord) -> ConversationRecord | None:
+            research = current.research
+            if research is None or research.watcher is None:
+                return None
+            if research.watcher.holder != self.server.holder:
+                return None
+            research.watcher = None
+            return current
+
+        with contextlib.suppress(StoreError):
+            await mutate(store, owner, research_id, drop, clock=None)
+
+    async def _claim(self, owner: str, research_id: str, *, renew: bool = False) -> bool:
+        """Take (or renew) the watch of a research; False if another live process holds it."""
+        store = await self.server.store()
+        now = self.server.clock()
+        claimed = False
+
+        def take(current: ConversationRecord) -> ConversationRecord | None:
+            nonlocal claimed
+            research = current.research
+            claimed = False
+            if research is None or not research.active:
+                return None
+            watcher = research.watcher
+            if renew and (watcher is None or watcher.holder != self.server.holder):
+                return None  # lost it meanwhile
+            if not self._free(watcher, now):
+                return None
+            research.watcher = Lease(
+                token="watch", until=now + self.watch_seconds, holder=self.server.holder
+            )
+            claimed = True
+            return current
+
+        await mutate(store, owner, research_id, take, clock=None)
+        return claimed
+
+    async def _renew(self, owner: str, research_id: str) -> None:
+        while True:
+            await anyio.sleep(self.watch_seconds / 3)
+            if not await self._claim(owner, research_id, renew=True):
+                self.stop(research_id)  # another process took over, or the run ended
+                return
+
+    async def _follow_run(
+        self, owner: str, research_id: str, interaction_id: str, record: ConversationRecord
+    ) -> None:
         watch = _Watch(self, owner, research_id, interaction_id)
         final: Interaction | None = None
         failure: str | None = None

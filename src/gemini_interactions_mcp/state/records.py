@@ -172,6 +172,9 @@ class ResearchState(BaseModel):
     report: Report | None = None
     error: str | None = None
     earlier: list[EarlierAnswer] = Field(default_factory=list)
+    watcher: Lease | None = Field(
+        default=None, description="the one server process following the run upstream"
+    )
 
     @property
     def active(self) -> bool:
