@@ -13,7 +13,12 @@ in the same run and interleaved (order alternating each round):
 
 The answer is ``--chars`` long and streams with ``--delay`` ms before each 12-character delta.
 Budget (DESIGN.md): both ratios within 1.10 at 100 ms, and no slower at 0 ms.
-Usage: ``python bench/latency.py [--rounds N] [--rtt 0 50 100 200] [--chars 400] [--delay 3]``.
+
+``--drain`` is an experiment, not the server as shipped: in this process it makes the upstream
+client read each stream to its end after ``interaction.completed`` (instead of closing it
+there), so its connection goes back to the pool; the connection counts show the difference.
+Usage: ``python bench/latency.py [--rounds N] [--rtt 0 50 100 200] [--chars 400] [--delay 3]
+[--sdk-foreground] [--drain]``.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 from _procs import KEY, load, start_emulator, stop
@@ -141,6 +147,25 @@ async def mcp_path(base_url: str, state: Path, prompt: str) -> AsyncIterator[Mcp
         yield McpPath(client, prompt)
 
 
+def drain_streams() -> None:
+    """Bench-only patch (see --drain): a stream closed early is first read to its end."""
+    from gemini_interactions_mcp.upstream import resume
+
+    events_of = resume.iter_events
+
+    async def draining(response: Any) -> AsyncIterator[Any]:
+        events = events_of(response)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            # Closed after interaction.completed: what is left is the end of the body.
+            async for _ in events:
+                pass
+
+    resume.iter_events = draining  # type: ignore[assignment]
+
+
 def ratio(a: list[float], b: list[float]) -> float:
     return statistics.median(a) / statistics.median(b)
 
@@ -150,6 +175,8 @@ def ms(values: list[float]) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.drain:
+        drain_streams()
     prompt = f"latency bench [[chars {args.chars}]] [[delay {args.delay:g}]]"
     rtts: list[float] = args.rtt
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,6 +236,8 @@ def report(
         "SQLite state."
     )
     print(f"Medians of {args.rounds} turns per cell, interleaved; {load()}.")
+    if args.drain:
+        print("EXPERIMENT (--drain): MCP's upstream streams are read to their end, not closed.")
     print()
     print(
         "| RTT ms | first text: SDK ms | MCP ms | ratio | whole answer: SDK ms | MCP ms | ratio "
@@ -245,6 +274,11 @@ def parse_args() -> argparse.Namespace:
         dest="sdk_background",
         action="store_false",
         help="the SDK streams without background=true (a plain streaming create)",
+    )
+    p.add_argument(
+        "--drain",
+        action="store_true",
+        help="experiment: the server reads each upstream stream to its end (see above)",
     )
     return p.parse_args()
 

@@ -63,7 +63,41 @@ AREAS = (
     ("/redis/", "redis client"),
     ("/sqlite3/", "sqlite3"),
     ("/json/", "json (stdlib)"),
+    ("/threading.py", "threading (hand-offs to worker threads)"),
+    ("/queue.py", "threading (hand-offs to worker threads)"),
+    ("/copy.py", "copy (deep copies)"),
     ("/logging/", "logging"),
+)
+
+
+# Stages of a turn, by the functions whose frames they include (inclusive; stages nest).
+STAGES = (
+    ("tools/call handler, whole (MCP SDK dispatch down to the result)", ("_to_jsonrpc_response",)),
+    ("inbound HTTP outside the handler (uvicorn, starlette)", ("RequestResponseCycle.run_asgi",)),
+    ("upstream stream, whole (StreamRunner.run)", ("StreamRunner.run",)),
+    ("  opening the request (InteractionsClient._send)", ("InteractionsClient._send",)),
+    ("    of which a new TCP connection (connect_tcp)", ("connect_tcp",)),
+    ("    of which building the request (build_request)", ("build_request",)),
+    ("  reading events (iter_events: socket, SSE, JSON, wire models)", ("iter_events (",)),
+    ("    of which typed wire events (parse_event)", ("parse_event (",)),
+    ("  assembling the interaction (InteractionAssembler.feed/result)", ("InteractionAssembler.",)),
+    (
+        "  per event in the turn (on_event: pending write, narration)",
+        ("TurnRunner._run.<locals>.on_event",),
+    ),
+    ("    of which narration and progress (TurnRunner._on_event)", ("TurnRunner._on_event",)),
+    ("store: new record (hold_new)", ("hold_new (",)),
+    ("store: pending and final writes (Held.write)", ("Held.write",)),
+    ("  of which deep copies (BaseModel.model_copy)", ("BaseModel.model_copy",)),
+    ("store: SQLite statements (SqliteStore._run)", ("SqliteStore._run",)),
+    ("  of which handing work to its thread (Condition.notify)", ("Condition.notify",)),
+    ("store: Redis (RedisStore)", ("RedisStore.",)),
+    ("store: memory (MemoryStore)", ("MemoryStore.",)),
+    ("finishing the turn (TurnRunner._finish)", ("TurnRunner._finish",)),
+    ("  of which the result model (core/mapping.py)", ("core/mapping.py",)),
+    ("rendering MCP content (tools/render.py)", ("tools/render.py",)),
+    ("progress heartbeat (core/progress.py reporting)", ("reporting (",)),
+    ("MCP SDK: Mcp-Param header check (_walk_schema_positions)", ("_walk_schema_positions",)),
 )
 
 
@@ -149,7 +183,7 @@ def _short(where: str) -> str:
 
 
 def _print_areas(by_area: collections.Counter[str], total: float, calls: int, title: str) -> None:
-    print(f"\n{title.capitalize()}:")
+    print(f"\n{title[0].upper()}{title[1:]}:")
     print("| area | share | ms per turn |")
     print("|---|---:|---:|")
     for name, seconds in by_area.most_common():
@@ -163,6 +197,7 @@ def pyspy_report(raw: Path, calls: int, cpu_ms: float, top: int) -> None:
     total_counts: collections.Counter[str] = collections.Counter()
     by_area: collections.Counter[str] = collections.Counter()
     samples = 0
+    stages: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
@@ -170,6 +205,9 @@ def pyspy_report(raw: Path, calls: int, cpu_ms: float, top: int) -> None:
             continue
         n = int(count)
         samples += n
+        for stage, markers in STAGES:
+            if any(marker in stack for marker in markers):
+                stages[stage] += n
         self_counts[frames[-1]] += n
         by_area[area(_frame_file(frames[-1]))] += n
         for frame in set(frames):
@@ -178,6 +216,15 @@ def pyspy_report(raw: Path, calls: int, cpu_ms: float, top: int) -> None:
         f"\npy-spy: {samples} samples of the thread holding the GIL; {calls} turns; "
         f"server CPU {cpu_ms:.2f} ms per turn (/proc)"
     )
+    print("\nStages of a turn (inclusive samples; est. ms per turn = share x CPU per turn):")
+    print("| stage | share | est. ms per turn |")
+    print("|---|---:|---:|")
+    for stage, _ in STAGES:
+        if stages[stage]:
+            share = stages[stage] / samples
+            # Markdown drops leading spaces: show the nesting with dots.
+            label = "· " * ((len(stage) - len(stage.lstrip())) // 2) + stage.lstrip()
+            print(f"| {label} | {share:.1%} | {share * cpu_ms:.2f} |")
     bridge = collections.Counter(
         {f: n for f, n in total_counts.items() if "gemini_interactions_mcp" in _frame_file(f)}
     )
@@ -234,8 +281,8 @@ async def run(args: argparse.Namespace, directory: Path) -> None:
                 spy = subprocess.Popen(
                     [
                         *(binary, "record", "-p", str(proc.pid), "-f", "raw", "-o", str(raw)),
+                        # Blocking sampling (the default): --nonblocking tears many stacks.
                         *("-r", str(args.rate), "--gil", "--function", "--full-filenames"),
-                        "--nonblocking",
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,

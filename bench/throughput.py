@@ -275,46 +275,46 @@ async def run_once(
 # -- conversation length ----------------------------------------------------------------------
 
 
-async def conversation(
-    target: Target, emulator: subprocess.Popen[bytes], clients: int, turns: int, chars: int
-) -> list[tuple[float, float, float]]:
-    """Per turn number: (server CPU ms per turn, emulator CPU ms per turn, median latency s)."""
-    mode = "legacy" if target.era == "legacy" else "auto"
-    prompt = prompt_for(chars)
-    per_turn: list[tuple[float, float, float]] = []
-    async with contextlib.AsyncExitStack() as stack:
-        sessions = [
-            await stack.enter_async_context(Client(target.url, mode=mode)) for _ in range(clients)
-        ]
-        ids: list[str | None] = [None] * clients
-        latencies: list[float] = []
+@dataclass
+class TurnCost:
+    """What one turn number of a conversation cost, summed over clients and rounds."""
 
-        async def one(i: int, client: Client) -> None:
-            start = time.perf_counter()
-            if ids[i] is None:
-                result = await client.call_tool("gemini_ask", {"prompt": prompt})
-            else:
-                arguments = {"conversation_id": ids[i], "prompt": prompt}
-                result = await client.call_tool("gemini_continue", arguments)
-            latencies.append(time.perf_counter() - start)
-            if result.is_error or not isinstance(result.structured_content, dict):
-                raise RuntimeError(f"a turn failed: {result.content}")
-            ids[i] = result.structured_content["conversation_id"]
+    cpu: float = 0.0
+    upstream: float = 0.0
+    turns: int = 0
+    latencies: list[float] = field(default_factory=list)
 
-        for _ in range(turns):
-            latencies.clear()
-            with Window([target.proc.pid, emulator.pid]) as window:
-                async with anyio.create_task_group() as group:
-                    for i, client in enumerate(sessions):
-                        group.start_soon(one, i, client)
-            per_turn.append(
-                (
-                    window.cpu[0] / clients * 1000,
-                    window.cpu[1] / clients * 1000,
-                    statistics.median(latencies),
-                )
-            )
-    return per_turn
+
+async def conversations(
+    target: Target,
+    sessions: list[Client],
+    emulator: subprocess.Popen[bytes],
+    prompt: str,
+    costs: list[TurnCost],
+) -> None:
+    """One conversation per session, all in step: turn 1 everywhere, then turn 2, ..."""
+    ids: list[str | None] = [None] * len(sessions)
+
+    async def one(i: int, client: Client, latencies: list[float]) -> None:
+        start = time.perf_counter()
+        if ids[i] is None:
+            result = await client.call_tool("gemini_ask", {"prompt": prompt})
+        else:
+            arguments = {"conversation_id": ids[i], "prompt": prompt}
+            result = await client.call_tool("gemini_continue", arguments)
+        latencies.append(time.perf_counter() - start)
+        if result.is_error or not isinstance(result.structured_content, dict):
+            raise RuntimeError(f"a turn failed: {result.content}")
+        ids[i] = result.structured_content["conversation_id"]
+
+    for cost in costs:
+        with Window([target.proc.pid, emulator.pid]) as window:
+            async with anyio.create_task_group() as group:
+                for i, client in enumerate(sessions):
+                    group.start_soon(one, i, client, cost.latencies)
+        cost.cpu += window.cpu[0]
+        cost.upstream += window.cpu[1]
+        cost.turns += len(sessions)
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -499,24 +499,36 @@ async def measure_conversation(
     emulator: Any, found: list[Target], args: argparse.Namespace
 ) -> None:
     servers = [t for t in found if t.kind == "server"]
-    table = {
-        t.name: await conversation(
-            t, emulator, args.concurrency[0], args.conversation, args.chars[0]
-        )
-        for t in servers
-    }
+    clients, turns, prompt = args.concurrency[0], args.conversation, prompt_for(args.chars[0])
+    costs = {t.name: [TurnCost() for _ in range(turns)] for t in servers}
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = {}
+        for t in servers:
+            mode = "legacy" if t.era == "legacy" else "auto"
+            sessions[t.name] = [
+                await stack.enter_async_context(Client(t.url, mode=mode)) for _ in range(clients)
+            ]
+            # Warm every session and code path (the first ask and continue load the core).
+            await conversations(t, sessions[t.name], emulator, prompt, [TurnCost(), TurnCost()])
+        for _ in range(args.rounds):
+            for t in servers:
+                await conversations(t, sessions[t.name], emulator, prompt, costs[t.name])
     print(
-        f"One conversation per client, {args.concurrency[0]} clients in step, answers of "
-        f"{args.chars[0]} chars; {load()}."
+        f"One conversation per client, {clients} clients in step, {args.rounds} round(s), "
+        f"answers of {args.chars[0]} chars; {load()}."
     )
     print()
-    print("| turn | " + " | ".join(f"{n}: CPU ms/turn | emulator | p50 ms" for n in table) + " |")
-    print("|---:|" + "---:|---:|---:|" * len(table))
-    for number in range(args.conversation):
+    print("| turn | " + " | ".join(f"{n}: CPU ms/turn | emulator | p50 ms" for n in costs) + " |")
+    print("|---:|" + "---:|---:|---:|" * len(costs))
+    for number in range(turns):
         cells = [str(number + 1)]
-        for rows in table.values():
-            cpu, upstream, latency = rows[number]
-            cells += [f"{cpu:.2f}", f"{upstream:.2f}", f"{latency * 1000:.0f}"]
+        for rows in costs.values():
+            cost = rows[number]
+            cells += [
+                f"{cost.cpu / cost.turns * 1000:.2f}",
+                f"{cost.upstream / cost.turns * 1000:.2f}",
+                f"{statistics.median(cost.latencies) * 1000:.0f}",
+            ]
         print("| " + " | ".join(cells) + " |")
 
 
