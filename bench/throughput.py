@@ -287,13 +287,13 @@ class TurnCost:
 
 async def conversations(
     target: Target,
-    sessions: list[Client],
+    connected: list[Client],
     emulator: subprocess.Popen[bytes],
     prompt: str,
     costs: list[TurnCost],
 ) -> None:
-    """One conversation per session, all in step: turn 1 everywhere, then turn 2, ..."""
-    ids: list[str | None] = [None] * len(sessions)
+    """One conversation per client, all in step: turn 1 everywhere, then turn 2, ..."""
+    ids: list[str | None] = [None] * len(connected)
 
     async def one(i: int, client: Client, latencies: list[float]) -> None:
         start = time.perf_counter()
@@ -310,11 +310,11 @@ async def conversations(
     for cost in costs:
         with Window([target.proc.pid, emulator.pid]) as window:
             async with anyio.create_task_group() as group:
-                for i, client in enumerate(sessions):
+                for i, client in enumerate(connected):
                     group.start_soon(one, i, client, cost.latencies)
         cost.cpu += window.cpu[0]
         cost.upstream += window.cpu[1]
-        cost.turns += len(sessions)
+        cost.turns += len(connected)
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -502,17 +502,17 @@ async def measure_conversation(
     clients, turns, prompt = args.concurrency[0], args.conversation, prompt_for(args.chars[0])
     costs = {t.name: [TurnCost() for _ in range(turns)] for t in servers}
     async with contextlib.AsyncExitStack() as stack:
-        sessions = {}
+        connected = {}
         for t in servers:
             mode = "legacy" if t.era == "legacy" else "auto"
-            sessions[t.name] = [
+            connected[t.name] = [
                 await stack.enter_async_context(Client(t.url, mode=mode)) for _ in range(clients)
             ]
-            # Warm every session and code path (the first ask and continue load the core).
-            await conversations(t, sessions[t.name], emulator, prompt, [TurnCost(), TurnCost()])
+            # Warm every client and code path (the first ask and continue load the core).
+            await conversations(t, connected[t.name], emulator, prompt, [TurnCost(), TurnCost()])
         for _ in range(args.rounds):
             for t in servers:
-                await conversations(t, sessions[t.name], emulator, prompt, costs[t.name])
+                await conversations(t, connected[t.name], emulator, prompt, costs[t.name])
     print(
         f"One conversation per client, {clients} clients in step, {args.rounds} round(s), "
         f"answers of {args.chars[0]} chars; {load()}."
