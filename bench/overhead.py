@@ -2,13 +2,15 @@
 the first text delta upstream becomes an MCP progress notification.
 
 Both paths talk to one emulator on a loopback port in the same run, interleaved; the report
-gives medians and the difference. Budgets (DESIGN.md): < 2 ms added per call, < 10 ms from
+gives medians and the difference. The direct path sends what a turn sends: one streaming create
+with background=true, read to its end. Budgets (DESIGN.md): < 2 ms added per call, < 10 ms from
 the first upstream delta to the first progress notification.
 Usage: ``python bench/overhead.py [rounds]``.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -25,6 +27,7 @@ from gemini_interactions_mcp.upstream import InteractionsClient
 
 PROMPT = "benchmark turn [[chars 200]]"
 MODEL = "gemini-3-flash-preview"
+BODY = {"model": MODEL, "input": PROMPT, "background": True}
 
 # Bench-only instrumentation: when the emulator emitted its first text delta.
 _first_delta: list[float] = []
@@ -60,12 +63,10 @@ async def main(rounds: int) -> None:
         ):
             # Warm both paths (imports, connection pools) before measuring.
             await mcp.call_tool("gemini_ask", {"prompt": PROMPT})
-            created = await direct.create({"model": MODEL, "input": PROMPT, "background": True})
-            await direct.follow(created.id)
+            await direct.create_stream(BODY)
             for _ in range(rounds):
                 start = time.perf_counter()
-                created = await direct.create({"model": MODEL, "input": PROMPT, "background": True})
-                await direct.follow(created.id)
+                await direct.create_stream(BODY)
                 direct_times.append(time.perf_counter() - start)
 
                 seen.clear()
@@ -77,8 +78,10 @@ async def main(rounds: int) -> None:
                 if seen and _first_delta:
                     first_progress.append(seen[0] - _first_delta[0])
     d, b = statistics.median(direct_times), statistics.median(bridged_times)
-    print(f"direct client (create + follow): median {d * 1000:7.2f} ms over {rounds} turns")
-    print(f"through MCP (gemini_ask):        median {b * 1000:7.2f} ms over {rounds} turns")
+    one, five, fifteen = os.getloadavg()
+    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores")
+    print(f"direct client (streaming create): median {d * 1000:7.2f} ms over {rounds} turns")
+    print(f"through MCP (gemini_ask):         median {b * 1000:7.2f} ms over {rounds} turns")
     print(f"added by the bridge: {(b - d) * 1000:.2f} ms per call (budget 2 ms), ratio {b / d:.3f}")
     if first_progress:
         f = statistics.median(first_progress)
