@@ -57,3 +57,42 @@ class ProgressLog:
     def assert_monotonic(self) -> None:
         values = [p for p, _, _ in self.events]
         assert values == sorted(values) and len(set(values)) == len(values), values
+
+
+@asynccontextmanager
+async def counting_proxy(target: str) -> AsyncIterator[tuple[str, list[int]]]:
+    """A loopback TCP proxy to `target` (http://host:port); yields its URL and a one-item list
+    counting the connections it accepted."""
+    import anyio
+    from anyio.abc import SocketStream
+
+    host, port = target.removeprefix("http://").rsplit(":", 1)
+    accepted = [0]
+
+    async def pipe(source: SocketStream, sink: SocketStream) -> None:
+        try:
+            async for chunk in source:
+                await sink.send(chunk)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass
+        finally:
+            await sink.aclose()
+
+    async def serve(client: SocketStream) -> None:
+        accepted[0] += 1
+        async with (
+            client,
+            await anyio.connect_tcp(host, int(port)) as upstream,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(pipe, client, upstream)
+            tg.start_soon(pipe, upstream, client)
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    bound = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, serve)
+        try:
+            yield f"http://127.0.0.1:{bound}", accepted
+        finally:
+            tg.cancel_scope.cancel()

@@ -10,7 +10,7 @@ import pytest
 
 from gemini_interactions_mcp.emulator import Emulator
 
-from .helpers import connect, error, ok
+from .helpers import connect, counting_proxy, error, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -220,3 +220,18 @@ async def test_api_key_reaches_upstream_only_in_its_header(
     for request in emulator.requests:
         assert request.headers.get("x-goog-api-key") == "REDACTED"
         assert "key" not in request.query
+
+
+async def test_turns_reuse_one_connection_to_gemini(make_settings: Any, emulator_url: str) -> None:
+    """A finished stream is read to its end, so the next turn does not pay a new handshake."""
+    async with counting_proxy(emulator_url) as (url, accepted):
+        async with connect(make_settings(base_url=url)) as client:
+            first = ok(await client.call_tool("gemini_ask", {"prompt": "one [[chars 200]]"}))
+            for prompt in ("two", "three"):
+                ok(
+                    await client.call_tool(
+                        "gemini_continue",
+                        {"conversation_id": first["conversation_id"], "prompt": prompt},
+                    )
+                )
+        assert accepted == [1]

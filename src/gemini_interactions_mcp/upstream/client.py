@@ -54,6 +54,8 @@ __all__ = [
 # The read timeout is the longest silence allowed between two chunks of a stream.
 DEFAULT_TIMEOUT = httpx2.Timeout(connect=10.0, read=120.0, write=30.0, pool=10.0)
 DEFAULT_MAX_STREAM_RESUMES = 5
+# Enough kept-alive connections that concurrent turns each reuse one instead of opening anew.
+DEFAULT_LIMITS = httpx2.Limits(max_connections=200, max_keepalive_connections=100)
 DEFAULT_MAX_CONTINUATION_HOPS = 8
 # The listing has tens of models; a server that keeps handing out page tokens is broken.
 DEFAULT_MAX_MODEL_PAGES = 100
@@ -115,6 +117,7 @@ class InteractionsClient:
             auth=self._auth,
             headers={"user-agent": USER_AGENT},
             follow_redirects=False,
+            limits=DEFAULT_LIMITS,
         )
 
     def __repr__(self) -> str:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 
+import anyio
 import httpx2
 
 from .errors import APIStatusError, GeminiError, StreamError, StreamInterruptedError
@@ -23,6 +24,10 @@ from .wire import ErrorEvent, Interaction, StreamEvent, is_running, merge_hops
 __all__ = ["EventCallback", "Opener", "StreamRunner"]
 
 _log = logging.getLogger(__name__)
+
+# How long to read on after the completion event for the stream to end (it normally ends at
+# once); past it the connection is closed instead of reused.
+_DRAIN_SECONDS = 1.0
 
 EventCallback = Callable[[StreamEvent], Awaitable[None]]
 Opener = Callable[[], Awaitable[httpx2.Response]]
@@ -190,6 +195,11 @@ class StreamRunner:
                             partial=merge_hops([*previous, assembler.result()]),
                         )
                     if assembler.completed:
+                        # Read the stream to its end (the server ends it right away) so that
+                        # its connection goes back to the pool for the next request.
+                        with anyio.move_on_after(_DRAIN_SECONDS):
+                            async for _ in events:
+                                pass
                         break
         except httpx2.TransportError as exc:
             return fresh, exc
