@@ -87,6 +87,8 @@ def build_server(
                 stack.push_async_callback(http_access.aclose)
             live.append(context)
             stack.callback(live.remove, context)
+            server.running = context
+            stack.callback(setattr, server, "running", None)
             tasks = await stack.enter_async_context(anyio.create_task_group())
             context.run_tasks_in(tasks)
             tasks.start_soon(context.start_monitor_after, MONITOR_DELAY)

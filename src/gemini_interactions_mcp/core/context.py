@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..state.events import RedisEvents
     from ..upstream.auth import TokenSource
     from ..upstream.client import InteractionsClient
+    from .catalog import ModelCatalog
     from .monitor import ResearchMonitor
     from .registry import ModelRegistry
     from .secrets import Vault
@@ -59,6 +60,7 @@ class ServerContext:
     _store: Store | None = None
     _registry: ModelRegistry | None = None
     _vault: Vault | None = None
+    _catalog: ModelCatalog | None = None
     _listeners: list[Callable[[str], Awaitable[None]]] = field(default_factory=list)
     _events: RedisEvents | None = None
     _store_adopted: bool = False
@@ -66,6 +68,15 @@ class ServerContext:
     _conversation_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
+
+    @property
+    def catalog(self) -> ModelCatalog:
+        """The models the key can use, as upstream lists them (fetched on first use)."""
+        if self._catalog is None:
+            from .catalog import ModelCatalog
+
+            self._catalog = ModelCatalog(self)
+        return self._catalog
 
     @property
     def vault(self) -> Vault:

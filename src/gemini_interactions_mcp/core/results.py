@@ -16,18 +16,23 @@ _LAZY = ConfigDict(defer_build=True)
 
 #: Where a finished research's report is served as an MCP resource.
 REPORT_URI = "gemini://research/{research_id}/report"
+#: Where the models this server can use are listed.
+MODELS_URI = "gemini://models"
 
 __all__ = [
+    "MODELS_URI",
     "REPORT_URI",
     "Answer",
     "ConversationInfo",
     "ConversationList",
     "FunctionCall",
+    "ModelListing",
     "Research",
     "ResearchProgressView",
     "Source",
     "SpendSummary",
     "ToolActivity",
+    "UsableModel",
     "Usage",
 ]
 
@@ -130,3 +135,28 @@ class Research(BaseModel):
     usage: Usage | None = None
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
+
+
+class UsableModel(BaseModel):
+    """A model the upstream lists for this server's key."""
+
+    model_config = _LAZY
+
+    id: str
+    display_name: str | None = None
+    input_token_limit: int | None = None
+    output_token_limit: int | None = None
+    thinking: bool | None = None
+
+
+class ModelListing(BaseModel):
+    """The content of the gemini://models resource."""
+
+    model_config = _LAZY
+
+    default: str
+    aliases: dict[str, str]
+    current: list[str]
+    agents: list[str]
+    available: list[UsableModel] | None = None
+    note: str | None = None

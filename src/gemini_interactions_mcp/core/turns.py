@@ -55,6 +55,8 @@ Guard = Callable[[ConversationRecord], None]
 
 # Seconds of a call's budget kept for one plain GET after a stream that did not end in time.
 GET_RESERVE = 2.0
+# At most this many usable models are named in a "model not found" error.
+_LISTED = 20
 
 
 @dataclass
@@ -210,9 +212,7 @@ class TurnRunner:
                 turn.notes,
             )
         except up.ModelNotFoundError:
-            raise ToolError(
-                f"Model {turn.model!r} is not available at Gemini. {self.server.registry.choices()}"
-            ) from None
+            raise ToolError(await model_not_found(self.server, turn.model)) from None
 
     async def _run_unstored(self, held: Held, body: dict[str, Any], turn: Turn) -> Answer:
         """store=false: nothing upstream to come back to, so the answer is streamed in full."""
@@ -399,6 +399,18 @@ class TurnRunner:
                 "collect the answer.",
             ],
         )
+
+
+async def model_not_found(server: ServerContext, model: str) -> str:
+    """Why `model` was refused, with what can be used instead (the key's own list if known)."""
+    usable = await server.catalog.usable_ids()
+    if usable:
+        return (
+            f"Model {model!r} is not available to this server's key. It can use: "
+            f"{', '.join(usable[:_LISTED])}{' …' if len(usable) > _LISTED else ''}. "
+            f"{server.registry.choices()}"
+        )
+    return f"Model {model!r} is not available at Gemini. {server.registry.choices()}"
 
 
 def _interaction_id(event: StreamEvent) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.context import ServerContext
-from . import chat, research
+from . import chat, models, research
 from .surface import GeminiMCPServer
 
 __all__ = ["register"]
@@ -13,3 +13,4 @@ def register(server: GeminiMCPServer[ServerContext]) -> None:
     """Add every tool and resource to `server`."""
     chat.TOOLS.register(server)
     research.TOOLS.register(server)
+    models.TOOLS.register(server)

@@ -15,8 +15,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import INTERNAL_ERROR, CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from ..core.call import Call
@@ -35,6 +36,7 @@ Ctx = Context[ServerContext, Any]
 ToolFn = Callable[..., Awaitable[CallToolResult]]
 F = TypeVar("F", bound=ToolFn)
 R = TypeVar("R", bound=Callable[..., Awaitable[str]])
+StaticFn = Callable[[ServerContext], Awaitable[str]]
 
 
 @dataclass
@@ -43,6 +45,9 @@ class ToolSet:
 
     tools: list[tuple[ToolFn, type[BaseModel], dict[str, Any]]] = field(default_factory=list)
     resources: list[tuple[Callable[..., Awaitable[str]], str, dict[str, Any]]] = field(
+        default_factory=list
+    )
+    static: list[tuple[Callable[[ServerContext], Awaitable[str]], str, dict[str, Any]]] = field(
         default_factory=list
     )
 
@@ -68,11 +73,37 @@ class ToolSet:
 
         return mark
 
+    def static_resource(self, uri: str, **options: Any) -> Callable[[StaticFn], StaticFn]:
+        """Mark a resource at a fixed `uri`, read from the running server's context."""
+
+        def mark(fn: StaticFn) -> StaticFn:
+            self.static.append((fn, uri, options))
+            return fn
+
+        return mark
+
     def register(self, server: GeminiMCPServer[ServerContext]) -> None:
         for fn, result, options in self.tools:
             server.result_tool(result, **options)(_guarded(fn))
         for resource, uri, options in self.resources:
             server.resource(uri, **options)(resource)
+        for read, uri, options in self.static:
+            server.resource(uri, **options)(_reading(server, read))
+
+
+def _reading(
+    server: GeminiMCPServer[ServerContext], read: StaticFn
+) -> Callable[[], Awaitable[str]]:
+    """`read` bound to the context of `server` while it runs."""
+
+    async def run() -> str:
+        if server.running is None:
+            raise MCPError(INTERNAL_ERROR, "The server is not running; try again once it is.")
+        return await read(server.running)
+
+    # Not functools.wraps: the SDK would read `read`'s parameters through __wrapped__.
+    run.__name__, run.__doc__ = read.__name__, read.__doc__
+    return run
 
 
 def _guarded(fn: ToolFn) -> ToolFn:

@@ -44,6 +44,8 @@ class GeminiMCPServer(MCPServer[LifespanT]):
         self.add_request_handler(PARSE_ERROR_METHOD, ParseErrorParams, refuse)
         self._results: dict[str, type[BaseModel]] = {}
         self._listed: list[MCPTool] | None = None
+        #: The lifespan's context while the server runs (static resources take no Context).
+        self.running: LifespanT | None = None
 
     def result_tool(self, result: type[BaseModel], **kwargs: Any) -> Callable[[F], F]:
         """Like ``@tool()``, for a tool returning ``CallToolResult`` shaped like `result`."""
