@@ -13,7 +13,7 @@ import pytest
 from gemini_interactions_mcp.state.memory import MemoryStore
 from gemini_interactions_mcp.state.records import Chain, ConversationRecord
 
-from .helpers import MODES, ProgressLog, connect, error, ok
+from .helpers import MODES, ProgressLog, connect, error, ok, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -128,6 +128,25 @@ async def test_unknown_model_error_lists_the_current_choices(make_settings: Any)
         assert "gemini-3.8-flash" in message
         # The server keeps serving.
         ok(await client.call_tool("gemini_ask", {"prompt": "still there?"}))
+
+
+async def test_an_idle_turn_ends_the_call_and_the_next_message_continues_it(
+    make_settings: Any,
+) -> None:
+    async with connect(make_settings()) as client:
+        waiting = await client.call_tool("gemini_ask", {"prompt": "wait for me [[idle]]"})
+        first = ok(waiting)
+        resumed = ok(
+            await client.call_tool(
+                "gemini_continue", {"conversation_id": first["conversation_id"], "prompt": "here"}
+            )
+        )
+    # idle is not an end: the call returns at once, says what to do, and the conversation is
+    # free for the next message (no lease left behind, no turn reported as running).
+    assert first["status"] == "idle"
+    assert "send it with gemini_continue" in " ".join(first["notes"])
+    assert "gemini_continue" in text_of(waiting)
+    assert resumed["status"] == "completed" and "turn 2: here" in resumed["text"]
 
 
 @pytest.mark.parametrize("mode", MODES)
