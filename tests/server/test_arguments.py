@@ -28,7 +28,7 @@ WEATHER = {"name": "get_weather", "parameters": {"type": "object", "properties":
             "gemini_ask",
             {"prompt": "x", "tools": ["web_browser"]},
             "tools[0] must be one of 'google_search', 'code_execution', 'url_context', "
-            "'file_search' or 'mcp_server'.",
+            "'file_search', 'mcp_server' or 'tool_search'.",
         ),
         (
             "gemini_ask",

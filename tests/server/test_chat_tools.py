@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
+from gemini_interactions_mcp.emulator import Emulator
 from gemini_interactions_mcp.state.memory import MemoryStore
 from gemini_interactions_mcp.state.records import Chain, ConversationRecord
 
@@ -191,6 +192,63 @@ async def test_function_call_round_trip(make_settings: Any, mode: str) -> None:
         )
     assert answered["status"] == "completed"
     assert "get_weather" in answered["text"] and "18" in answered["text"]
+
+
+OSLO = '[[call get_weather {"city": "Oslo"}]]'
+
+
+async def test_deferred_functions_are_loaded_by_tool_search_and_then_called(
+    make_settings: Any, emulator: Emulator
+) -> None:
+    deferred = [{**WEATHER, "deferred": True}, {"name": "get_tides", "deferred": True}]
+    log = ProgressLog()
+    async with connect(make_settings()) as client:
+        result = await client.call_tool(
+            "gemini_ask",
+            {
+                "prompt": "weather? [[toolsearch get_weather]] " + OSLO,
+                "tools": ["tool_search"],
+                "functions": deferred,
+            },
+            progress_callback=log,
+        )
+        refused = error(
+            await client.call_tool(
+                "gemini_ask", {"prompt": "x", "functions": [{**WEATHER, "deferred": True}]}
+            )
+        )
+        # The conversation's tool search stays when only its functions change, not when the
+        # built-in tools are replaced without it.
+        cid = ok(result)["conversation_id"]
+        call_id = ok(result)["function_calls"][0]["call_id"]
+        ok(
+            await client.call_tool(
+                "gemini_continue",
+                {
+                    "conversation_id": cid,
+                    "function_results": [{"call_id": call_id, "result": {"temp_c": 3}}],
+                    "functions": [{"name": "get_tides", "deferred": True}],
+                },
+            )
+        )
+        dropped = error(
+            await client.call_tool(
+                "gemini_continue",
+                {"conversation_id": cid, "prompt": "and now?", "tools": ["google_search"]},
+            )
+        )
+    asked = ok(result)
+    assert asked["status"] == "requires_action"
+    assert asked["function_calls"][0]["name"] == "get_weather"
+    assert {"kind": "tool_search", "detail": "get_weather"} in asked["tool_activity"]
+    assert "Tools used: tool_search: get_weather" in text_of(result)
+    assert "loading functions: get_weather" in log.messages
+    sent, then = [r.json for r in emulator.requests if r.method == "POST"]
+    assert sent["tools"][0] == {"type": "tool_search"}
+    assert [t.get("defer_loading") for t in sent["tools"][1:]] == [True, True]
+    assert then["tools"] == [{"type": "tool_search"}, {**sent["tools"][2]}]
+    # Deferred functions without a tool search could never be found: refused before sending.
+    assert "add 'tool_search' to tools" in refused and "add 'tool_search' to tools" in dropped
 
 
 async def test_response_schema_gives_a_parsed_valid_value(make_settings: Any) -> None:

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 BuiltinToolName = Literal[
-    "google_search", "code_execution", "url_context", "file_search", "mcp_server"
+    "google_search", "code_execution", "url_context", "file_search", "mcp_server", "tool_search"
 ]
 ThinkingLevel = Literal["minimal", "low", "medium", "high", "xhigh"]
 
@@ -51,13 +51,14 @@ class BuiltinTool(BaseModel):
 
 
 class FunctionDeclaration(BaseModel):
-    """parameters: JSON Schema of the arguments."""
+    """parameters: JSON Schema of the args; deferred: loaded via tool_search."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][\w.\-]*$")
     description: str = ""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    deferred: StrictBool = False
 
 
 class Attachment(BaseModel):

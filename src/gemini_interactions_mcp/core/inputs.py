@@ -35,14 +35,15 @@ def build_tools(
             raise ToolError(f"Function {fn.name!r} is declared twice; declare each name once.")
         names.add(fn.name)
         _check_schema(fn.parameters, f"parameters of function {fn.name!r}")
-        out.append(
-            {
-                "type": "function",
-                "name": fn.name,
-                "description": fn.description,
-                "parameters": fn.parameters,
-            }
-        )
+        declared: dict[str, Any] = {
+            "type": "function",
+            "name": fn.name,
+            "description": fn.description,
+            "parameters": fn.parameters,
+        }
+        if fn.deferred:
+            declared["defer_loading"] = True
+        out.append(declared)
     return out
 
 

@@ -4,7 +4,8 @@ rules for how a later call's arguments override it. Every such rule lives here.
 - ``system_instruction`` and ``response_schema`` replace the stored value.
 - ``thinking_level``, ``thought_summaries`` and ``max_output_tokens`` replace their own key of
   ``generation_config`` and keep the others.
-- Built-in ``tools`` and ``functions`` override separately: giving one keeps the other.
+- Built-in ``tools`` and ``functions`` override separately: giving one keeps the other;
+  deferred functions need ``tool_search`` among the tools that result.
 - What a turn used becomes the conversation's config only once that turn succeeds.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from ..state.records import InteractionConfig
 from .arguments import BuiltinTool
+from .errors import ToolError
 from .inputs import build_tools, check_response_schema
 from .requests import ConfigChange, ResearchRequest
 
@@ -34,10 +36,21 @@ def apply(change: ConfigChange, base: InteractionConfig | None = None) -> Intera
             if not (replace_functions if tool.get("type") == "function" else replace_builtins)
         ]
         config.tools = [*kept, *given]
+        _check_deferred(config.tools)
     config.generation_config = {**config.generation_config, **_generation(change)}
     if change.response_schema is not None:
         config.response_format = check_response_schema(change.response_schema)
     return config
+
+
+def _check_deferred(tools: list[dict[str, Any]]) -> None:
+    """Deferred functions are only ever found by a tool search among the same tools."""
+    deferred = any(tool.get("defer_loading") for tool in tools)
+    if deferred and not any(tool.get("type") == "tool_search" for tool in tools):
+        raise ToolError(
+            "Deferred functions are found through tool search; add 'tool_search' to tools "
+            "or declare the functions without 'deferred'."
+        )
 
 
 def _generation(change: ConfigChange) -> dict[str, Any]:

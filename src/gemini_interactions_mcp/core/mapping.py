@@ -52,6 +52,10 @@ def activity_of(step: wire.Step | None) -> ToolActivity | None:
     if isinstance(step, wire.GoogleMapsCallStep):
         queries = step.arguments.queries if step.arguments else []
         return ToolActivity(kind="google_maps", detail=short("; ".join(queries)))
+    if isinstance(step, wire.ToolSearchCallStep):
+        return ToolActivity(
+            kind="tool_search", detail=short(", ".join(step.arguments.function_names))
+        )
     if isinstance(step, wire.RetrievalCallStep):
         return ToolActivity(kind="retrieval", detail=short("; ".join(step.arguments.queries)))
     return None
@@ -176,6 +180,9 @@ class Narrator:
             return "state", f"calling MCP tool {delta.server_name}/{delta.name}"
         if isinstance(delta, wire.FileSearchCallDelta):
             return "state", "searching files"
+        if isinstance(delta, wire.ToolSearchCallDelta):
+            names = delta.arguments.function_names if delta.arguments else []
+            return "state", f"loading functions: {short(', '.join(names))}"
         return None
 
 
@@ -185,5 +192,6 @@ def _activity_message(activity: ToolActivity) -> str:
         "url_context": "reading",
         "code_execution": "running code",
         "mcp_server": "calling MCP tool",
+        "tool_search": "loading functions",
     }
     return f"{verbs.get(activity.kind, activity.kind)}: {activity.detail}"
