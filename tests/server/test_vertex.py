@@ -97,3 +97,23 @@ async def test_vertex_without_a_project_says_what_to_set(make_settings: Any) -> 
     async with connect(settings, token_source=StaticToken("t")) as client:
         message = error(await client.call_tool("gemini_ask", {"prompt": "x"}))
     assert "Vertex AI needs a project" in message and "--vertex-project" in message
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(agents=frozenset({"deep-research-max-preview-04-2026"}))]
+)
+@pytest.mark.parametrize("backend", ["vertex", "gemini"])
+async def test_an_agent_the_upstream_does_not_offer_is_named_and_nothing_is_kept(
+    make_settings: Any, backend: str
+) -> None:
+    settings = vertex(make_settings) if backend == "vertex" else make_settings()
+    async with connect(settings, token_source=StaticToken("t")) as client:
+        message = error(await client.call_tool("deep_research_start", {"query": "q"}))
+        listed = ok(await client.call_tool("gemini_conversations", {}))
+    assert "'deep-research-preview-04-2026'" in message
+    if backend == "vertex":
+        assert message.startswith("Vertex AI does not offer the Deep Research agent")
+        assert "GEMINI_MCP_MODELS_FILE" in message
+    else:
+        assert "for Deep Research: deep-research, deep-research-max" in message
+    assert listed["conversations"] == []

@@ -84,6 +84,9 @@ class ResearchService:
         with anyio.CancelScope(shield=True):
             try:
                 interaction = await client.create(body)
+            except up.ModelNotFoundError:
+                await store.delete(self.call.owner, record.id)
+                raise ToolError(self._agent_not_found(agent.id)) from None
             except BaseException:
                 await store.delete(self.call.owner, record.id)
                 raise
@@ -95,6 +98,18 @@ class ResearchService:
             f"deep_research_status(research_id={record.id!r}, wait_seconds=30)."
         )
         return self.view(stored, offset=0, max_chars=0, notes=notes)
+
+    def _agent_not_found(self, agent: str) -> str:
+        if self.server.settings.backend == "vertex":
+            return (
+                f"Vertex AI does not offer the Deep Research agent {agent!r} to this project; "
+                "name the agent it offers in a models.toml given as GEMINI_MCP_MODELS_FILE, "
+                "or run the server on the Gemini API."
+            )
+        return (
+            f"Gemini does not offer the Deep Research agent {agent!r} to this key. "
+            f"{self.server.registry.choices()}"
+        )
 
     async def status(
         self, research_id: str, *, wait_seconds: float, offset: int, max_chars: int | None
