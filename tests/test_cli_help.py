@@ -10,7 +10,7 @@ import pytest
 
 from gemini_interactions_mcp import __version__
 from gemini_interactions_mcp.cli import NO_AUTH_LINES
-from gemini_interactions_mcp.settings import Settings
+from gemini_interactions_mcp.settings import Settings, variables
 
 from .messages import INITIALIZE
 from .server.processes import child_env, free_port, stop, wait_for_port
@@ -90,13 +90,17 @@ def test_top_level_help_shows_the_serve_options_with_their_defaults() -> None:
 def test_help_lists_every_environment_variable_of_the_settings() -> None:
     out = run_cli("--help").stdout
     environment = out.split("\nenvironment", 1)[1]
-    prefix = Settings.model_config.get("env_prefix", "")
     for name in Settings.model_fields:
-        if name != "api_key":
-            assert f"\n  {prefix}{name.upper()} " in environment, name
-    for variable in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_MCP_CONFIG"):
+        assert f"\n  {' / '.join(variables(name))} " in environment, name
+    for variable in (
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GEMINI_MCP_CONFIG",
+        "GEMINI_MCP_BACKEND",
+        "GEMINI_MCP_VERTEX_PROJECT / GOOGLE_CLOUD_PROJECT",
+    ):
         assert variable in environment
-    assert f"{prefix}PORT" in environment and f"(default: {default('port')})" in environment
+    assert "GEMINI_MCP_PORT" in environment and f"(default: {default('port')})" in environment
 
 
 def test_serve_help_is_the_top_level_help() -> None:

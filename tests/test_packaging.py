@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from gemini_interactions_mcp import __version__
-from gemini_interactions_mcp.settings import Settings
+from gemini_interactions_mcp.settings import Settings, variables
 from tests.messages import HANDSHAKE
 
 from .server.processes import child_env
@@ -77,13 +77,12 @@ def test_server_json_stays_within_the_registry_schema() -> None:
 
 def test_server_json_environment_variables_are_real_settings() -> None:
     (package,) = SERVER_JSON["packages"]
-    variables = {v["name"]: v for v in package["environmentVariables"]}
-    key = variables.pop("GEMINI_API_KEY")
+    declared = {v["name"]: v for v in package["environmentVariables"]}
+    key = declared.pop("GEMINI_API_KEY")
     assert key["isSecret"] is True and key["isRequired"] is True
-    prefix = Settings.model_config.get("env_prefix", "")
-    settings = {f"{prefix}{name.upper()}" for name in Settings.model_fields}
-    assert set(variables) <= settings
-    for variable in variables.values():
+    settings = {variable for name in Settings.model_fields for variable in variables(name)}
+    assert set(declared) <= settings
+    for variable in declared.values():
         assert not variable.get("isSecret", False)
         assert variable["format"] in {"string", "number", "boolean", "filepath"}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gemini_interactions_mcp.settings import Settings, load_settings
+from gemini_interactions_mcp.settings import load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -47,17 +47,17 @@ def test_flag_beats_environment_beats_file_beats_default(
 
 def test_api_key_from_either_variable_and_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_API_KEY", "sekrit-google")
-    settings = Settings()
+    settings = load_settings({})
     assert settings.api_key is not None
     assert settings.api_key.get_secret_value() == "sekrit-google"
     assert "sekrit" not in repr(settings) and "sekrit" not in str(settings)
     monkeypatch.setenv("GEMINI_API_KEY", "sekrit-gemini")
-    assert Settings().api_key.get_secret_value() == "sekrit-gemini"  # type: ignore[union-attr]
+    assert load_settings({}).api_key.get_secret_value() == "sekrit-gemini"  # type: ignore[union-attr]
 
 
 def test_blank_key_counts_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", "  ")
-    assert Settings().api_key is None
+    assert load_settings({}).api_key is None
 
 
 @pytest.mark.parametrize(

@@ -234,14 +234,12 @@ def _show(value: Any) -> str:
 
 def environment_help() -> str:
     """The environment variables, one per Settings field, with their defaults."""
-    from .settings import Settings
+    from .settings import Settings, variables
 
-    prefix = str(Settings.model_config.get("env_prefix", ""))
     rows: list[tuple[str, str]] = []
     for name, field in Settings.model_fields.items():
+        variable = " / ".join(variables(name))
         if name == "api_key":
-            aliases = getattr(field.validation_alias, "choices", [])
-            variable = " / ".join(str(alias) for alias in aliases)
             rows.append((variable, "Gemini API key (required unless --emulator)"))
             rows.append((CONFIG_ENV, "TOML settings file, as --config"))
             continue
@@ -254,7 +252,7 @@ def environment_help() -> str:
             text += ", as a JSON list"
         elif default not in (None, ""):
             text += f" (default: {_show(default)})"
-        rows.append((f"{prefix}{name.upper()}", text))
+        rows.append((variable, text))
     width = max(len(variable) for variable, _ in rows) + 2
     lines = ["environment (a flag wins over the environment, which wins over --config):"]
     for variable, text in rows:

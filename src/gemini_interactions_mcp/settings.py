@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
 )
 
 DEFAULT_CALL_BUDGET = 50.0
@@ -31,15 +32,11 @@ USE_VERTEX_ENV = "GOOGLE_GENAI_USE_VERTEXAI"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class Settings(BaseSettings):
-    """Everything the server can be configured with."""
+class Settings(BaseModel):
+    """Everything the server can be configured with (`load_settings` reads it from the flags,
+    the environment and the config file; constructed directly, it takes only what it is given)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=_ENV_PREFIX,
-        extra="forbid",
-        populate_by_name=True,
-        validate_default=True,
-    )
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
 
     api_key: SecretStr | None = Field(
         default=None,
@@ -82,7 +79,7 @@ class Settings(BaseSettings):
         default=False,
         description="Allow binding streamable HTTP to a non-loopback address.",
     )
-    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+    allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Extra Host header values accepted over HTTP (DNS-rebinding protection): "
         "a JSON list, or names separated by commas.",
@@ -105,7 +102,7 @@ class Settings(BaseSettings):
         gt=0,
         description="Conversations older than this many days are expired.",
     )
-    attachment_dirs: Annotated[list[Path], NoDecode] = Field(
+    attachment_dirs: list[Path] = Field(
         default_factory=list,
         description="Directories local file attachments may come from (none by default): a "
         f"JSON list, or paths separated by {os.pathsep!r}.",
@@ -149,7 +146,9 @@ class Settings(BaseSettings):
         "must name.",
     )
     required_scopes: list[str] = Field(
-        default_factory=list, description="Scopes every OAuth access token must carry."
+        default_factory=list,
+        description="Scopes every OAuth access token must carry: a JSON list, or names "
+        "separated by commas.",
     )
     oauth_introspection_url: str | None = Field(
         default=None,
@@ -182,7 +181,7 @@ class Settings(BaseSettings):
         """True when HTTP callers must authenticate (bearer tokens or OAuth)."""
         return self.auth_tokens_file is not None or self.oauth_issuer is not None
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "required_scopes", mode="before")
     @classmethod
     def _hosts_from_text(cls, value: Any) -> Any:
         return _list_from_text(value, ",")
@@ -202,17 +201,6 @@ class Settings(BaseSettings):
     @property
     def is_loopback(self) -> bool:
         return self.host in LOOPBACK_HOSTS
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings
 
 
 def _list_from_text(value: Any, separator: str) -> Any:
@@ -242,8 +230,6 @@ def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Set
     from_env = _names_set_by_env()
     try:
         return _merge(flags, file_values, from_env)
-    except SettingsError as exc:
-        raise ValueError(str(exc)) from None
     except ValidationError as exc:
         from .explain import explain
 
@@ -262,37 +248,40 @@ def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Set
 
 def _variable(name: str) -> str:
     """The environment variable a setting was read from."""
-    choices = getattr(Settings.model_fields[name].validation_alias, "choices", ())
-    for alias in choices:
-        if isinstance(alias, str) and os.environ.get(alias):
-            return alias
-    return _ENV_PREFIX + name.upper()
+    names = variables(name)
+    return next((n for n in names if os.environ.get(n)), names[-1])
 
 
 def _merge(flags: dict[str, Any], file_values: dict[str, Any], from_env: set[str]) -> Settings:
-    values = dict(file_values)
-    # The environment source ranks below init values, so a file value may only be passed on
-    # where the environment does not set that key; flags always win.
-    for name in from_env:
-        values.pop(name, None)
-    values.update(flags)
+    values = {**file_values, **_read_environment(), **flags}
     # The Google SDKs' own switch counts as the environment: below a flag, above the file.
     if "backend" not in flags and "backend" not in from_env and _vertex_requested():
         values["backend"] = "vertex"
     return Settings(**values)
 
 
+def _read_environment() -> dict[str, str]:
+    """Each setting's value as text from its variable (names compared without case; where a
+    setting has several, the first one set wins)."""
+    environ = {key.upper(): value for key, value in os.environ.items()}
+    values: dict[str, str] = {}
+    for name in Settings.model_fields:
+        for variable in variables(name):
+            if variable.upper() in environ:
+                values[name] = environ[variable.upper()]
+                break
+    return values
+
+
+def variables(name: str) -> list[str]:
+    """The environment variables setting `name` is read from: its aliases where it has them
+    (``GEMINI_API_KEY`` / ``GOOGLE_API_KEY``), else ``GEMINI_MCP_NAME``."""
+    aliases = getattr(Settings.model_fields[name].validation_alias, "choices", None) or ()
+    return [a for a in aliases if isinstance(a, str)] or [_ENV_PREFIX + name.upper()]
+
+
 def _names_set_by_env() -> set[str]:
-    names = {
-        key[len(_ENV_PREFIX) :].lower() for key in os.environ if key.upper().startswith(_ENV_PREFIX)
-    }
-    if os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY"):
-        names.add("api_key")
-    for name, field in Settings.model_fields.items():
-        choices = getattr(field.validation_alias, "choices", ())
-        if any(isinstance(alias, str) and os.environ.get(alias) for alias in choices):
-            names.add(name)
-    return names
+    return set(_read_environment())
 
 
 def _vertex_requested() -> bool:
