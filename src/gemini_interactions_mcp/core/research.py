@@ -136,6 +136,8 @@ class ResearchService:
         research = _research(record)
         if research.active and await self.server.other_upstream(record.upstream):
             raise ToolError(elsewhere(record, await self.server.upstream()))
+        if research.status == "awaiting_plan_confirmation":
+            return await self._drop_plan(record)
         if not research.active:
             note = f"This research is already {research.status}; nothing was changed."
             return self.view(record, offset=0, max_chars=0, notes=[note])
@@ -172,6 +174,33 @@ class ResearchService:
         if updated.status != "cancelled":
             notes.append(f"It had already ended as {updated.status}; nothing was cancelled.")
         return self.view(updated, offset=0, max_chars=0, notes=notes)
+
+    async def _drop_plan(self, record: ConversationRecord) -> Research:
+        """Cancel a research whose agent waits for its plan: nothing runs upstream, so the
+        record alone ends (the planning run stays billed, as it was)."""
+        store = await self.server.store()
+        now = self.server.clock()
+        dropped = False
+
+        def change(current: ConversationRecord) -> ConversationRecord | None:
+            nonlocal dropped
+            state = _research(current)
+            dropped = state.status == "awaiting_plan_confirmation"
+            if not dropped:
+                return None
+            state.status = state.progress.phase = "cancelled"
+            state.finished_at = now
+            return current
+
+        updated = await mutate(store, self.call.owner, record.id, change, clock=self.server.clock)
+        if updated is None:
+            raise UnknownHandle(f"Unknown research_id {record.id!r}.")
+        if not dropped:
+            return await self.cancel(record.id)  # confirmed meanwhile: cancel what runs now
+        await self.server.announce(record.id)
+        self.monitor.notify(record.id)
+        note = "It was waiting for its plan to be confirmed, so nothing more ran upstream."
+        return self.view(updated, offset=0, max_chars=0, notes=[note])
 
     async def confirm_plan(self, record: ConversationRecord, prompt: str) -> Answer:
         """Reply to the proposed plan: the agent carries on and runs the research."""
@@ -221,6 +250,33 @@ class ResearchService:
                 "The research now runs on the confirmed plan, usually for several minutes. "
                 f"Follow it with deep_research_status(research_id={record.id!r}, wait_seconds=30)."
             ],
+        )
+
+    async def reply_to_plan(
+        self, research_id: str, *, approved: bool, changes: str | None
+    ) -> Research:
+        """The person's answer to the proposed plan: run it (with their changes, if any), or
+        cancel the research upstream when they turned it down."""
+        if not approved and not changes:
+            cancelled = await self.cancel(research_id)
+            if cancelled.status == "cancelled":
+                cancelled.notes.insert(
+                    0, "You declined the proposed plan: the research is cancelled."
+                )
+            return cancelled
+        record = await self.find(research_id)
+        prompt = changes or "The plan is approved; run the research on it as proposed."
+        confirmed = await self.confirm_plan(record, prompt)
+        notes = ["Your changes went with the confirmation."] if changes else []
+        return self.view(
+            await self.find(research_id), offset=0, max_chars=0, notes=notes + confirmed.notes
+        )
+
+    async def wait_for_plan(self, research_id: str) -> Research:
+        """The research once its plan is proposed (or it ended), waiting at most for the call's
+        budget."""
+        return await self.status(
+            research_id, wait_seconds=self.call.remaining(), offset=0, max_chars=0
         )
 
     async def wait_for_report(self, record: ConversationRecord) -> Answer:

@@ -254,6 +254,21 @@ class GeminiService:
             research_id, wait_seconds=wait_seconds, offset=offset, max_chars=max_chars
         )
 
+    async def research_plan(self, research_id: str) -> Research:
+        """The research once its plan is there to confirm (within the call's budget)."""
+        return await (await self._research()).wait_for_plan(research_id)
+
+    async def research_plan_reply(
+        self, research_id: str, *, approved: bool, changes: str | None
+    ) -> Research:
+        """Run the proposed plan (with `changes`), or cancel when it was turned down."""
+        warnings = await self.budget.check() if approved or changes else []
+        replied = await (await self._research()).reply_to_plan(
+            research_id, approved=approved, changes=changes
+        )
+        replied.notes.extend(warnings)
+        return replied
+
     async def research_cancel(self, research_id: str) -> Research:
         return await (await self._research()).cancel(research_id)
 

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp import MCPError
 from mcp.server.mcpserver import Context
-from mcp.types import INTERNAL_ERROR, CallToolResult, TextContent, ToolAnnotations
+from mcp.types import (
+    INTERNAL_ERROR,
+    CallToolResult,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
 from pydantic import BaseModel
 
 from ..core.call import Call
@@ -33,7 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["Ctx", "ToolSet", "calling", "owner_of", "server_of"]
 
 Ctx = Context[ServerContext, Any]
-ToolFn = Callable[..., Awaitable[CallToolResult]]
+# A tool answers with a result, or (2026-07-28) with a question for the client to ask first.
+ToolFn = Callable[..., Awaitable[CallToolResult | InputRequiredResult]]
 F = TypeVar("F", bound=ToolFn)
 R = TypeVar("R", bound=Callable[..., Awaitable[str]])
 StaticFn = Callable[[ServerContext], Awaitable[str]]
@@ -110,7 +117,7 @@ def _guarded(fn: ToolFn) -> ToolFn:
     """`fn` with every exception turned into a tool error result (applied once, at registration)."""
 
     @functools.wraps(fn)
-    async def run(*args: Any, **kwargs: Any) -> CallToolResult:
+    async def run(*args: Any, **kwargs: Any) -> CallToolResult | InputRequiredResult:
         try:
             return await fn(*args, **kwargs)
         except ToolError as exc:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from mcp import MCPError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
-from mcp.types import INVALID_PARAMS, CallToolResult, ToolAnnotations
+from mcp.types import INVALID_PARAMS, CallToolResult, InputRequiredResult, ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import Field, StrictBool
 
@@ -15,7 +15,7 @@ from ..core.arguments import McpServerSpec, Text
 from ..core.errors import ToolError, UnknownHandle
 from ..core.requests import ResearchRequest
 from ..core.results import REPORT_URI, Research
-from . import render
+from . import plans, render
 from .base import Ctx, ToolSet, calling, notifier_of
 
 TOOLS = ToolSet()
@@ -44,10 +44,14 @@ async def deep_research_start(
     ] = None,
     mcp_servers: list[McpServerSpec] | None = None,
     collaborative_planning: Annotated[
-        StrictBool, Field(description="Plan first; confirm via gemini_continue")
+        StrictBool, Field(description="Plan first, for you to confirm")
     ] = False,
     visualization: Annotated[StrictBool, Field(description="Charts in the report")] = False,
-) -> CallToolResult:
+) -> CallToolResult | InputRequiredResult:
+    answering = plans.state_of(ctx)
+    if answering is not None:
+        # The client's retry with the person's answer to the plan (2026-07-28).
+        return await _plan_answered(ctx, answering, plans.reply_of(ctx))
     request = ResearchRequest(
         query=query,
         max=max,
@@ -58,10 +62,30 @@ async def deep_research_start(
     )
     async with calling(ctx, waiting=_RUNNING) as core:
         started = await core.research_start(request)
+        if collaborative_planning and plans.can_ask(ctx):
+            planned = await core.research_plan(started.research_id)
+            if planned.plan is not None:
+                started = planned
     if ctx.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS:
         # A session to tell when the research ends (2026-07-28 has none: clients listen).
         notifier_of(ctx).started_by(started.research_id, ctx.request_context.session)
-    return render.research(started)
+    if started.plan is None:
+        return render.research(started)
+    if not plans.asks_in_call(ctx):
+        return plans.question(started)
+    return await _plan_answered(ctx, started.research_id, await plans.ask_now(ctx, started))
+
+
+async def _plan_answered(ctx: Ctx, research_id: str, reply: plans.Reply) -> CallToolResult:
+    async with calling(ctx, waiting=_RUNNING) as core:
+        if reply.dismissed:
+            result = await core.research_status(research_id, wait_seconds=0, offset=0, max_chars=0)
+            result.notes.insert(0, "The plan question was dismissed without an answer.")
+        else:
+            result = await core.research_plan_reply(
+                research_id, approved=reply.approved, changes=reply.changes
+            )
+    return render.research(result)
 
 
 @TOOLS.tool(
