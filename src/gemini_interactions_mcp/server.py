@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from pydantic import SecretStr
 
 from . import __version__, health, tools
@@ -27,6 +28,9 @@ DEMO_RESEARCH_SECONDS = 2.0
 # The monitor re-attaches to running research this long after start-up, once the first
 # requests (initialize, tools/list) are answered.
 MONITOR_DELAY = 1.0
+# How long the person has to answer a question a tool asks (a plan to confirm) before the
+# client's retry is refused (the plan can still be confirmed with gemini_continue).
+QUESTION_TTL = 3600.0
 
 INSTRUCTIONS = (
     "Gemini through the Interactions API. gemini_ask starts a conversation and returns a "
@@ -102,11 +106,21 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="DEBUG" if settings.verbose else "WARNING",
+        request_state_security=_request_state_security(settings),
         **(http_access.server_options() if http_access is not None else {}),
     )
     tools.register(server)
     health.register(server, lambda: live[-1] if live else None)
     return server
+
+
+def _request_state_security(settings: Settings) -> RequestStateSecurity:
+    """How the state of a question a tool asks (a plan to confirm) is sealed for the client's
+    retry: with the operator's key, any replica sharing it can take the answer."""
+    key = settings.request_state_key
+    if key is None:
+        return RequestStateSecurity.ephemeral(ttl=QUESTION_TTL)
+    return RequestStateSecurity(keys=[key.get_secret_value()], ttl=QUESTION_TTL)
 
 
 @asynccontextmanager

@@ -29,6 +29,7 @@ DEFAULT_HTTP_PORT = 8000
 DEFAULT_PROGRESS_INTERVAL = 5.0
 _ENV_PREFIX = "GEMINI_MCP_"
 USE_VERTEX_ENV = "GOOGLE_GENAI_USE_VERTEXAI"
+MIN_SECRET_CHARS = 32
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -160,6 +161,11 @@ class Settings(BaseModel):
     oauth_client_secret: SecretStr | None = Field(
         default=None, description="Client secret this server introspects tokens with."
     )
+    request_state_key: SecretStr | None = Field(
+        default=None,
+        description="Secret (32+ characters) sealing a question's state so the answer may "
+        "reach any replica (default: one per process).",
+    )
 
     @field_validator(
         "auth_tokens_file",
@@ -168,12 +174,23 @@ class Settings(BaseModel):
         "oauth_introspection_url",
         "oauth_client_id",
         "oauth_client_secret",
+        "request_state_key",
         mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("request_state_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(
+                f"needs at least {MIN_SECRET_CHARS} characters of secret randomness "
+                "(python -c 'import secrets; print(secrets.token_hex(32))' makes one)"
+            )
         return value
 
     @property

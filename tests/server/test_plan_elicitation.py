@@ -8,12 +8,13 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
-from mcp.types import ElicitRequestParams, ElicitResult
+from mcp import Client, MCPError
+from mcp.types import ElicitRequestParams, ElicitResult, InputRequiredResult
 
 from gemini_interactions_mcp.emulator import Emulator
 from gemini_interactions_mcp.server import build_server
-from gemini_interactions_mcp.settings import Settings
+from gemini_interactions_mcp.settings import Settings, load_settings
+from gemini_interactions_mcp.state.memory import MemoryStore
 
 from .helpers import MODES, ok, text_of
 
@@ -141,3 +142,43 @@ async def test_a_client_without_elicitation_confirms_with_gemini_continue(
         planned = await wait_ended(client, started["research_id"])
     assert started["status"] in ("queued", "in_progress") and "plan" not in started
     assert planned["status"] == "awaiting_plan_confirmation" and planned["plan"]
+
+
+KEY = "k" * 32
+
+
+@pytest.mark.parametrize("keys", [(KEY, KEY), (KEY, "z" * 32), (None, None)])
+async def test_the_answer_may_reach_another_replica_that_shares_the_key(
+    make_settings: Any, keys: tuple[str | None, str | None]
+) -> None:
+    store = MemoryStore()
+    await store.open()
+    replica_a, replica_b = (
+        build_server(make_settings(request_state_key=key), store=store) for key in keys
+    )
+    person = Person("accept", {"approve": True})
+    async with (
+        Client(replica_a, mode="2026-07-28", elicitation_callback=person) as a,
+        Client(replica_b, mode="2026-07-28", elicitation_callback=person) as b,
+    ):
+        asked = await a.session.call_tool("deep_research_start", PLANNED, allow_input_required=True)
+        assert isinstance(asked, InputRequiredResult) and set(asked.input_requests or {}) == {
+            "plan"
+        }
+        answer = {"plan": ElicitResult(action="accept", content={"approve": True})}
+        retry = b.session.call_tool(
+            "deep_research_start",
+            PLANNED,
+            input_responses=answer,  # type: ignore[arg-type]
+            request_state=asked.request_state,
+        )
+        if keys[0] is not None and keys[0] == keys[1]:
+            assert ok(await retry)["status"] == "in_progress"
+        else:
+            with pytest.raises(MCPError, match="Invalid or expired requestState"):
+                await retry
+
+
+def test_a_short_request_state_key_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^--request-state-key: needs at least 32 characters"):
+        load_settings({"request_state_key": "short-secret"})
