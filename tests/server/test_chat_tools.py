@@ -595,6 +595,18 @@ async def test_tools_list_is_small_and_annotated(make_settings: Any) -> None:
     cancel = by_name["deep_research_cancel"].annotations
     assert cancel is not None and cancel.destructive_hint and cancel.idempotent_hint
     assert all(by_name[n].output_schema for n in by_name)
+    # Every parameter says what it is, with its limits and allowed values.
+    for tool in listed.tools:
+        for param, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), (tool.name, param)
+    ask = by_name["gemini_ask"].input_schema["properties"]
+    assert "max 1M chars" in ask["prompt"]["description"]
+    assert "tool_search" in ask["tools"]["items"]["anyOf"][0]["enum"]
+    cont = by_name["gemini_continue"].input_schema["properties"]
+    assert all(cont[p]["items"]["type"] for p in ("tools", "functions", "attachments"))
+    assert by_name["gemini_conversations"].input_schema["properties"]["limit"]["maximum"] == 200
+    status = by_name["deep_research_status"].input_schema["properties"]
+    assert "call budget" in status["wait_seconds"]["description"]
 
 
 async def test_a_cancelled_call_leaves_the_answer_collectable(make_settings: Any) -> None:

@@ -62,7 +62,7 @@ class FunctionDeclaration(BaseModel):
 
 
 class Attachment(BaseModel):
-    """uri+mime_type, data (base64)+mime_type, or path (stdio only)."""
+    """uri+mime_type, data (base64)+mime_type, or path (stdio, allowed dirs); size-capped."""
 
     model_config = ConfigDict(extra="forbid")
 

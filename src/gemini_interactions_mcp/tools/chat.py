@@ -30,32 +30,40 @@ MAX_PROMPT_CHARS = 1_000_000
 # Re-sent with every turn of the conversation, so kept to a sensible size.
 MAX_SYSTEM_CHARS = 100_000
 
-Prompt = Annotated[Text, Field(max_length=MAX_PROMPT_CHARS)]
+Prompt = Annotated[
+    Text, Field(max_length=MAX_PROMPT_CHARS, description="Your message (max 1M chars)")
+]
 Model = Annotated[str | None, Field(description="Alias (flash, pro, flash-lite) or model id")]
-System = Annotated[str | None, Field(max_length=MAX_SYSTEM_CHARS)]
-Handle = Annotated[str | None, Field(min_length=1)]
-# A bare name is listed as a plain string: the names are already enumerated in BuiltinTool.
-ToolName = Annotated[BuiltinToolName, WithJsonSchema({"type": "string"})]
+System = Annotated[
+    str | None,
+    Field(max_length=MAX_SYSTEM_CHARS, description="System instruction (max 100k chars)"),
+]
+Handle = Annotated[str | None, Field(min_length=1, description="Default: your latest chat")]
 Tools = Annotated[
-    list[ToolName | BuiltinTool] | None,
-    Field(description="Built-in tools, by name or with settings"),
+    list[BuiltinToolName | BuiltinTool] | None,
+    Field(description="Built-in tools: names or objects"),
 ]
 Functions = Annotated[
     list[FunctionDeclaration] | None,
     Field(description="Functions you run: calls end the turn as requires_action"),
 ]
-Thinking = ThinkingLevel | None
+Thinking = Annotated[ThinkingLevel | None, Field(description="Reasoning depth (per model)")]
 Summaries = Annotated[StrictBool | None, Field(description="Return thought summaries")]
 Schema = Annotated[dict[str, Any] | None, Field(description="JSON Schema of a JSON answer")]
 Attachments = Annotated[list[Attachment] | None, Field(description="Files: uri, data or path")]
-MaxTokens = Annotated[int | None, Field(ge=1, le=1_000_000)]
+MaxTokens = Annotated[int | None, Field(ge=1, le=1_000_000, description="Answer token cap")]
 
 # gemini_continue takes the same settings as gemini_ask; its advertised schema points there
 # instead of repeating every nested definition (the full models still validate the input).
-_AS_IN_ASK = WithJsonSchema({"type": "array", "description": "as in gemini_ask"})
-ContinueTools = Annotated[list[BuiltinToolName | BuiltinTool] | None, _AS_IN_ASK]
-ContinueFunctions = Annotated[list[FunctionDeclaration] | None, _AS_IN_ASK]
-ContinueAttachments = Annotated[list[Attachment] | None, _AS_IN_ASK]
+_AS_IN_ASK = Field(description="As in gemini_ask")
+_OBJECTS = WithJsonSchema({"type": "array", "items": {"type": "object"}})
+ContinueTools = Annotated[
+    list[BuiltinToolName | BuiltinTool] | None,
+    WithJsonSchema({"type": "array", "items": {"type": ["string", "object"]}}),
+    _AS_IN_ASK,
+]
+ContinueFunctions = Annotated[list[FunctionDeclaration] | None, _OBJECTS, _AS_IN_ASK]
+ContinueAttachments = Annotated[list[Attachment] | None, _OBJECTS, _AS_IN_ASK]
 
 # Only hints that differ from the spec's defaults (not read-only, destructive, not
 # idempotent, open world) are sent: tools/list is read by a model on every session.
@@ -81,7 +89,7 @@ async def gemini_ask(
     attachments: Attachments = None,
     store: Annotated[StrictBool, Field(description="false: nothing kept upstream")] = True,
     max_output_tokens: MaxTokens = None,
-    title: Annotated[str | None, Field(max_length=200)] = None,
+    title: Annotated[str | None, Field(max_length=200, description="For the listing")] = None,
 ) -> CallToolResult:
     request = AskRequest(
         prompt=prompt,
@@ -106,26 +114,32 @@ async def gemini_ask(
 @TOOLS.tool(
     Answer,
     description=(
-        "Next turn of a Gemini conversation (default: your latest chat): a prompt or "
-        "function_results. Neither: collect a running answer, or page with offset."
+        "Next turn of a Gemini conversation: a prompt or function_results; with neither, "
+        "collect a running answer or page with offset."
     ),
     annotations=_OPEN,
 )
 async def gemini_continue(
     ctx: Ctx,
-    prompt: Prompt | None = None,
+    prompt: Annotated[
+        Text | None, Field(max_length=MAX_PROMPT_CHARS, description="Omit to collect or page")
+    ] = None,
     conversation_id: Handle = None,
-    function_results: list[FunctionResult] | None = None,
+    function_results: Annotated[
+        list[FunctionResult] | None, Field(description="For the function_calls")
+    ] = None,
     offset: Annotated[int | None, Field(ge=0, description="Page the latest answer")] = None,
-    model: str | None = None,
-    system_instruction: System = None,
+    model: Annotated[str | None, _AS_IN_ASK] = None,
+    system_instruction: Annotated[
+        str | None, Field(max_length=MAX_SYSTEM_CHARS), _AS_IN_ASK
+    ] = None,
     tools: ContinueTools = None,
     functions: ContinueFunctions = None,
-    thinking_level: Thinking = None,
-    thought_summaries: StrictBool | None = None,
-    response_schema: dict[str, Any] | None = None,
+    thinking_level: Annotated[ThinkingLevel | None, _AS_IN_ASK] = None,
+    thought_summaries: Annotated[StrictBool | None, _AS_IN_ASK] = None,
+    response_schema: Annotated[dict[str, Any] | None, _AS_IN_ASK] = None,
     attachments: ContinueAttachments = None,
-    max_output_tokens: MaxTokens = None,
+    max_output_tokens: Annotated[int | None, Field(ge=1, le=1_000_000), _AS_IN_ASK] = None,
 ) -> CallToolResult:
     request = ContinueRequest(
         conversation_id=conversation_id,
@@ -155,9 +169,9 @@ async def gemini_continue(
 )
 async def gemini_conversations(
     ctx: Ctx,
-    limit: Annotated[int, Field(ge=1, le=200)] = 20,
+    limit: Annotated[int, Field(ge=1, le=200, description="Max items")] = 20,
     forget: Annotated[
-        str | None, Field(min_length=1, description="conversation_id to forget")
+        str | None, Field(min_length=1, description="conversation_id or research_id")
     ] = None,
     delete_upstream: Annotated[
         StrictBool, Field(description="With forget: also delete it at Gemini")

@@ -25,6 +25,7 @@ _START = ToolAnnotations(destructive_hint=False)
 _STATUS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _CANCEL = ToolAnnotations(destructive_hint=True, idempotent_hint=True)
 _RUNNING = "research running"
+ResearchId = Annotated[str, Field(min_length=1, description="From deep_research_start")]
 
 
 @TOOLS.tool(
@@ -37,12 +38,16 @@ _RUNNING = "research running"
 )
 async def deep_research_start(
     ctx: Ctx,
-    query: Annotated[Text, Field(max_length=100_000)],
+    query: Annotated[
+        Text, Field(max_length=100_000, description="What to research (max 100k chars)")
+    ],
     max: Annotated[StrictBool, Field(description="Deeper, slower agent")] = False,
     file_search_stores: Annotated[
         list[str] | None, Field(description="File search stores to use")
     ] = None,
-    mcp_servers: list[McpServerSpec] | None = None,
+    mcp_servers: Annotated[
+        list[McpServerSpec] | None, Field(description="Remote MCP servers to use")
+    ] = None,
     collaborative_planning: Annotated[
         StrictBool, Field(description="Plan first, for you to confirm")
     ] = False,
@@ -90,19 +95,19 @@ async def _plan_answered(ctx: Ctx, research_id: str, reply: plans.Reply) -> Call
 
 @TOOLS.tool(
     Research,
-    description=(
-        "Deep Research status, progress, plan to confirm, report when done (paged by offset)."
-    ),
+    description=("Deep Research status, progress, plan to confirm, and the report when done."),
     annotations=_STATUS,
 )
 async def deep_research_status(
     ctx: Ctx,
-    research_id: Annotated[str, Field(min_length=1)],
+    research_id: ResearchId,
     wait_seconds: Annotated[
-        float, Field(ge=0, le=3600, description="Wait until done (max: call budget)")
+        float, Field(ge=0, le=3600, description="Wait for the end, within the call budget")
     ] = 0,
-    offset: Annotated[int, Field(ge=0)] = 0,
-    max_chars: Annotated[int | None, Field(ge=0, le=1_000_000)] = None,
+    offset: Annotated[int, Field(ge=0, description="Report offset (next_offset)")] = 0,
+    max_chars: Annotated[
+        int | None, Field(ge=0, le=1_000_000, description="Report chars per page")
+    ] = None,
 ) -> CallToolResult:
     async with calling(ctx, waiting=_RUNNING) as core:
         result = await core.research_status(
@@ -112,9 +117,7 @@ async def deep_research_status(
 
 
 @TOOLS.tool(Research, description="Cancel a running Deep Research.", annotations=_CANCEL)
-async def deep_research_cancel(
-    ctx: Ctx, research_id: Annotated[str, Field(min_length=1)]
-) -> CallToolResult:
+async def deep_research_cancel(ctx: Ctx, research_id: ResearchId) -> CallToolResult:
     async with calling(ctx, waiting=_RUNNING) as core:
         return render.research(await core.research_cancel(research_id))
 

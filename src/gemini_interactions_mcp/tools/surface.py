@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import io
 import sys
-import types
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, TypeVar, cast
 
 import anyio
 from mcp.server import MCPServer
@@ -30,8 +29,6 @@ from .stdio import PARSE_ERROR_METHOD, ParseErrorParams, checked_lines, refuse
 
 F = TypeVar("F", bound=Callable[..., Any])
 LifespanT = TypeVar("LifespanT")
-
-_SCALARS: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
 class GeminiMCPServer(MCPServer[LifespanT]):
@@ -118,29 +115,12 @@ def _refusal(message: str) -> CallToolResult:
 
 
 def outline(model: type[BaseModel]) -> dict[str, Any]:
-    """An object schema naming each field of `model` with its JSON type."""
-    properties = {name: _json_type(field.annotation) for name, field in model.model_fields.items()}
+    """An object schema naming the fields of `model` (which are required), not their types:
+    the byte budget of tools/list goes to describing the inputs, which a model reads; the
+    fields of each result are described in the README."""
+    properties: dict[str, Any] = {name: {} for name in model.model_fields}
     required = [name for name, field in model.model_fields.items() if field.is_required()]
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
     return schema
-
-
-def _json_type(annotation: Any) -> dict[str, Any]:
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        # Absent values are left out of results rather than sent as null.
-        options = [a for a in get_args(annotation) if a is not type(None)]
-        return _json_type(options[0]) if len(options) == 1 else {}
-    if origin in (list, tuple, set, frozenset) or annotation in (list, tuple):
-        return {"type": "array"}
-    if origin is dict or annotation is dict:
-        return {"type": "object"}
-    if get_origin(annotation) is not None and str(origin).endswith("Literal"):
-        return {"type": "string"}
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {"type": "object"}
-    if annotation in _SCALARS:
-        return {"type": _SCALARS[annotation]}
-    return {}
