@@ -27,6 +27,9 @@ DEFAULT_RETENTION_DAYS = 55.0
 DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 DEFAULT_HTTP_PORT = 8000
 DEFAULT_PROGRESS_INTERVAL = 5.0
+# Limits per caller that no single person at a client reaches, yet stop a runaway agent.
+DEFAULT_CALLS_PER_MINUTE = 120
+DEFAULT_MAX_RUNNING_RESEARCH = 5
 _ENV_PREFIX = "GEMINI_MCP_"
 USE_VERTEX_ENV = "GOOGLE_GENAI_USE_VERTEXAI"
 MIN_SECRET_CHARS = 32
@@ -129,6 +132,16 @@ class Settings(BaseModel):
         default=None,
         gt=0,
         description="Estimated spend limit of the whole server per UTC month (USD).",
+    )
+    calls_per_minute: int = Field(
+        default=DEFAULT_CALLS_PER_MINUTE,
+        ge=0,
+        description="Tool calls each caller may make per minute, in this process (0: no limit).",
+    )
+    max_running_research: int = Field(
+        default=DEFAULT_MAX_RUNNING_RESEARCH,
+        ge=0,
+        description="Deep Research each caller may have running at once (0: no limit).",
     )
     verbose: int = Field(default=0, ge=0, description="Debug logging on stderr when above 0.")
     auth_tokens_file: Path | None = Field(

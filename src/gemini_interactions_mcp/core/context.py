@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..upstream.auth import TokenSource
     from ..upstream.client import InteractionsClient
     from .catalog import ModelCatalog
+    from .limits import CallRate
     from .monitor import ResearchMonitor
     from .registry import ModelRegistry
     from .secrets import Vault
@@ -61,6 +62,7 @@ class ServerContext:
     _registry: ModelRegistry | None = None
     _vault: Vault | None = None
     _catalog: ModelCatalog | None = None
+    _call_rate: CallRate | None = None
     _listeners: list[Callable[[str], Awaitable[None]]] = field(default_factory=list)
     _events: RedisEvents | None = None
     _store_adopted: bool = False
@@ -77,6 +79,15 @@ class ServerContext:
 
             self._catalog = ModelCatalog(self)
         return self._catalog
+
+    @property
+    def call_rate(self) -> CallRate:
+        """Each caller's tool calls over the last minute, in this process."""
+        if self._call_rate is None:
+            from .limits import CallRate
+
+            self._call_rate = CallRate(self)
+        return self._call_rate
 
     @property
     def vault(self) -> Vault:

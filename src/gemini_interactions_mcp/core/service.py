@@ -22,6 +22,7 @@ from .costs import Budget, periods
 from .errors import ToolError, UnknownHandle, elsewhere
 from .inputs import build_input, function_result_steps
 from .lease import INTERRUPTED, abandoned
+from .limits import check_running_research
 from .mapping import TITLE_CHARS, short
 from .registry import Resolution
 from .requests import AskRequest, ContinueRequest, ResearchRequest
@@ -243,6 +244,7 @@ class GeminiService:
             "deep-research-max" if request.max else "deep-research"
         )
         warnings = await self.budget.check()
+        await check_running_research(self.server, self.call.owner)
         started = await (await self._research()).start(request, agent)
         started.notes.extend(warnings)
         return started

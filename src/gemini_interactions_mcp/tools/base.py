@@ -175,6 +175,8 @@ async def calling(
     from ..core.service import GeminiService  # the seam: the heavy core loads on first use
 
     server = server_of(ctx)
+    owner = owner_of(ctx)
+    server.call_rate.admit(owner)
 
     async def send(progress: float, message: str) -> None:
         await ctx.report_progress(progress, None, message)
@@ -183,7 +185,7 @@ async def calling(
         send, interval=server.settings.progress_interval, waiting=waiting
     ) as progress:
         call = Call(
-            owner=owner_of(ctx),
+            owner=owner,
             progress=progress,
             budget=server.settings.call_budget,
             # Local file paths only where the caller is on this machine (stdio).
