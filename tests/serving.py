@@ -21,18 +21,11 @@ class _InTest(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Serve `app` (its lifespan included) on a free loopback port; yields its base URL."""
-    server = _InTest(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
-    )
+async def serving(app: Any, **options: Any) -> AsyncIterator[str]:
+    """Serve `app` (its lifespan included) on a free loopback port; yields its base URL.
+    `options` go to uvicorn's Config (e.g. another `http` protocol class)."""
+    config = {"log_level": "warning", "lifespan": "on", "timeout_graceful_shutdown": 2}
+    server = _InTest(uvicorn.Config(app, host="127.0.0.1", port=0, **{**config, **options}))
     async with anyio.create_task_group() as group:
         group.start_soon(server.serve)
         try:
