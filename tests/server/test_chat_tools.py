@@ -13,6 +13,7 @@ import pytest
 from gemini_interactions_mcp.emulator import Emulator
 from gemini_interactions_mcp.state.memory import MemoryStore
 from gemini_interactions_mcp.state.records import Chain, ConversationRecord
+from tests.reliability import fault
 
 from .helpers import MODES, ProgressLog, connect, error, ok, text_of
 
@@ -782,6 +783,12 @@ async def test_two_replicas_on_one_redis_store_share_conversations(
         )
 
 
+@fault(
+    "upstream",
+    "the stream cannot be opened while plain GETs work",
+    sees="collects fall back to a GET and return the answer once it is done",
+    kept="the answer",
+)
 async def test_a_collect_falls_back_to_a_plain_get_when_no_stream_can_be_had(
     make_settings: Any, emulator: Any
 ) -> None:
@@ -804,6 +811,12 @@ async def test_a_collect_falls_back_to_a_plain_get_when_no_stream_can_be_had(
     assert result["status"] == "completed" and result["text"].startswith("turn 1: slow")
 
 
+@fault(
+    "store",
+    "one corrupt record",
+    sees="the listing skips it and names it; using it says so; it can be forgotten",
+    kept="every other record",
+)
 async def test_an_unreadable_record_is_named_in_the_listing_and_can_be_forgotten(
     make_settings: Any, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from gemini_interactions_mcp.state.records import (
     Lease,
     ResearchState,
 )
+from tests.reliability import fault
 
 from .helpers import connect, ok
 from .processes import dead_pid, start_http, stop
@@ -37,6 +38,15 @@ async def a_store_with(record: ConversationRecord) -> MemoryStore:
     return store
 
 
+@fault(
+    "process",
+    "killed after the turn was recorded, before Gemini confirmed it",
+    sees=(
+        "the conversation reads `interrupted`, with a note to send the prompt again; "
+        "never busy, never `in_progress` forever"
+    ),
+    kept="the conversation and every earlier turn; the next prompt continues it",
+)
 async def test_a_turn_cut_before_gemini_confirmed_it_is_reported_not_left_running(
     make_settings: Any,
 ) -> None:
@@ -67,6 +77,12 @@ async def test_a_turn_cut_before_gemini_confirmed_it_is_reported_not_left_runnin
     assert again["status"] == "completed" and "turn 1: once more" in again["text"]
 
 
+@fault(
+    "process",
+    "a turn held by a live process elsewhere",
+    sees='"busy with another turn" only while that process lives',
+    kept="the running turn",
+)
 async def test_a_lease_of_a_live_caller_still_makes_others_wait(make_settings: Any) -> None:
     now = time.time()
     lease = Lease(token="t", until=now + 3600, holder=f"{socket.gethostname()}/1/abc")
@@ -86,6 +102,12 @@ async def test_a_lease_of_a_live_caller_still_makes_others_wait(make_settings: A
     assert result.is_error and "busy" in str(result.content)
 
 
+@fault(
+    "process",
+    "killed during `deep_research_start`, before Gemini confirmed the run",
+    sees="`failed` at once, with a sentence to start it again; the elapsed time stops",
+    kept="the research record and its query",
+)
 async def test_a_research_start_cut_short_fails_at_once_with_a_sentence(
     make_settings: Any,
 ) -> None:
@@ -108,6 +130,12 @@ async def test_a_research_start_cut_short_fails_at_once_with_a_sentence(
 
 
 @pytest.mark.slow
+@fault(
+    "process",
+    "`kill -9` of the HTTP server mid-stream, then a restart",
+    sees='the first collect after the restart carries on at once (no "busy")',
+    kept="the whole answer, collected from Gemini",
+)
 async def test_a_killed_server_s_turn_is_collected_at_once_after_a_restart(
     emulator_process: str, tmp_path: Path
 ) -> None:

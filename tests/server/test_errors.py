@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from gemini_interactions_mcp.emulator import Emulator, EmulatorConfig
+from tests.reliability import fault
 
 from .helpers import MODES, connect, error, ok
 
@@ -68,6 +69,12 @@ async def test_a_base_url_whose_host_does_not_resolve_says_so(make_settings: Any
     assert message.startswith(f"Could not reach Gemini at {wrong}: its host name does not resolve.")
 
 
+@fault(
+    "upstream",
+    "429 with a long Retry-After, again and again",
+    sees="the call ends within its budget: Gemini did not start the turn, send the prompt again",
+    kept="the conversation as it was; nothing recorded as sent",
+)
 async def test_the_call_budget_bounds_a_create_gemini_keeps_refusing(
     make_settings: Any, emulator: Emulator
 ) -> None:

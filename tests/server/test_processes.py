@@ -14,6 +14,8 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from tests.reliability import fault
+
 from .helpers import ok
 from .processes import INITIALIZE, KEY, child_env, start_http, stop
 
@@ -268,6 +270,12 @@ async def test_a_session_header_on_a_2026_request_grants_nothing(
         stop(proc)
 
 
+@fault(
+    "transport",
+    "stdio lines that cannot be read: not JSON, lone surrogate, deep nesting, a batch",
+    sees="a JSON-RPC error under the request id where one can be read, else a log line",
+    kept="the session: the next request is answered",
+)
 def test_stdio_answers_lines_it_cannot_read_with_a_parse_error() -> None:
     """A request the server cannot read is answered under its id, never left waiting."""
     deep = "[" * 3000 + "]" * 3000

@@ -10,6 +10,7 @@ import pytest
 
 from gemini_interactions_mcp.emulator import Emulator
 from gemini_interactions_mcp.state.memory import MemoryStore
+from tests.reliability import fault
 
 from .helpers import connect, error, ok
 
@@ -33,6 +34,12 @@ def sent_headers(emulator: Emulator) -> list[Any]:
     ]
 
 
+@fault(
+    "secrets",
+    "a remote MCP server tool with bearer headers",
+    sees="a server that never saw the headers asks for the tool again, in one sentence",
+    kept="the headers stay in memory only, never in the store",
+)
 async def test_mcp_server_headers_are_sent_but_never_stored(
     make_settings: Any, emulator: Emulator
 ) -> None:
@@ -52,6 +59,12 @@ async def test_mcp_server_headers_are_sent_but_never_stored(
     assert "turn 3: c" in again["text"]
 
 
+@fault(
+    "secrets",
+    "a state file outside the default directory",
+    sees="nothing: it is created 0600",
+    kept="the file, readable by its user only",
+)
 async def test_a_state_file_is_readable_by_its_user_only(
     make_settings: Any, tmp_path: Path
 ) -> None:
