@@ -19,6 +19,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..settings import Settings
+from .call import InFlight
 from .errors import StartupError
 from .holders import new_holder
 
@@ -63,6 +64,8 @@ class ServerContext:
     _vault: Vault | None = None
     _catalog: ModelCatalog | None = None
     _call_rate: CallRate | None = None
+    # The tool calls being answered, which a stop (SIGTERM over HTTP) ends in time.
+    in_flight: InFlight = field(default_factory=InFlight)
     _listeners: list[Callable[[str], Awaitable[None]]] = field(default_factory=list)
     _events: RedisEvents | None = None
     _store_adopted: bool = False

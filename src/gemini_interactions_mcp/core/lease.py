@@ -18,7 +18,7 @@ from ..state.base import Store, mutate
 from ..state.records import ConversationRecord, Lease
 from .call import Call
 from .context import ServerContext
-from .errors import ConversationBusy, UnknownHandle
+from .errors import ConversationBusy, ToolError, UnknownHandle
 from .holders import gone
 
 __all__ = ["INTERRUPTED", "Held", "abandoned", "hold", "hold_new", "recover"]
@@ -120,10 +120,10 @@ def busy(conversation_id: str) -> ConversationBusy:
 @asynccontextmanager
 async def _locked(server: ServerContext, call: Call, conversation_id: str) -> AsyncIterator[None]:
     lock = server.conversation_lock(conversation_id)
-    with anyio.move_on_after(call.remaining()) as waited:
+    with call.within() as waited:
         await lock.acquire()
     if waited.cancelled_caught:
-        raise busy(conversation_id)
+        raise ToolError(call.stopping) if call.stopping else busy(conversation_id)
     try:
         yield
     finally:

@@ -128,6 +128,8 @@ class ResearchService:
                     + (" (the call budget)" if wait < wait_seconds else "")
                     + "; call deep_research_status again to keep waiting."
                 )
+                if self.call.stopping:
+                    notes.append(self.call.stopping)
         return self.view(record, offset=offset, max_chars=max_chars, notes=notes)
 
     async def cancel(self, research_id: str) -> Research:
@@ -448,7 +450,7 @@ class ResearchService:
     async def _wait(self, record: ConversationRecord, seconds: float) -> ConversationRecord:
         """Wait for the research to end, reporting its progress as it changes."""
         store = await self.server.store()
-        with anyio.move_on_after(seconds):
+        with self.call.within(anyio.current_time() + seconds):
             while record.is_active_research:
                 changed = self.monitor.changed(record.id)
                 # The store is re-read every second too: another process may be the one

@@ -187,7 +187,7 @@ class TurnRunner:
         pending: PendingTurn | None = None
         # Until the turn is recorded as pending the caller going away does not stop the stream
         # (without its id the turn could never be collected); only the call's budget does.
-        scope = anyio.CancelScope(shield=True, deadline=self.call.deadline)
+        scope = self.call.within(shield=True)
 
         async def on_event(event: StreamEvent) -> None:
             nonlocal pending
@@ -219,6 +219,8 @@ class TurnRunner:
         client = await self.server.client()
         result: Interaction | None = None
         try:
+            # Not cut short when the server stops: with nothing to come back to, the answer
+            # has the whole drain to arrive.
             with anyio.move_on_after(self.call.remaining()):
                 result = await client.create_stream(body, on_event=self._on_event)
         except up.StreamError as exc:
@@ -237,7 +239,7 @@ class TurnRunner:
         return await self._follow(
             held,
             lambda: client.follow(pending.interaction_id, on_event=self._on_event),
-            anyio.CancelScope(deadline=self._stream_deadline()),
+            self.call.within(self._stream_deadline()),
             lambda: pending,
             notes,
         )
@@ -323,7 +325,7 @@ class TurnRunner:
     async def _final_state(self, interaction_id: str) -> Interaction | None:
         """The interaction as upstream has it now, if that can be had within the budget."""
         client = await self.server.client()
-        with anyio.move_on_after(self.call.remaining()):
+        with self.call.within():
             try:
                 return await client.get(interaction_id)
             except up.GeminiError:
@@ -397,6 +399,7 @@ class TurnRunner:
                 f"Still running after {self.call.elapsed():.0f} s; Gemini keeps working. "
                 f"Call gemini_continue with conversation_id={record.id!r} and no prompt to "
                 "collect the answer.",
+                *([self.call.stopping] if self.call.stopping else []),
             ],
         )
 

@@ -191,4 +191,5 @@ async def calling(
             # Local file paths only where the caller is on this machine (stdio).
             local_files=ctx.headers is None,
         )
-        yield GeminiService(server, call)
+        with server.in_flight.admit(call):
+            yield GeminiService(server, call)
