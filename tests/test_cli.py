@@ -72,7 +72,7 @@ def test_help_without_a_command_is_the_serve_help(capsys: pytest.CaptureFixture[
 
 def test_the_environment_help_names_list_settings_as_json() -> None:
     text = " ".join(cli.environment_help().split())
-    assert "GEMINI_MCP_ALLOWED_HOSTS Extra Host header values" in text
+    assert "GEMINI_MCP_ALLOWED_HOSTS Host names clients reach the HTTP server by" in text
     assert "as a JSON list" in text
     assert "GEMINI_API_KEY / GOOGLE_API_KEY" in text
 
@@ -94,3 +94,9 @@ def test_emulator_and_demo_have_their_own_options() -> None:
 )
 def test_the_http_url_is_one_a_client_can_use(host: str, url: str) -> None:
     assert cli.http_url(host, 8000) == url
+
+
+def test_allowed_host_may_be_given_several_times() -> None:
+    args = ["--allowed-host", "mcp.example.com", "--allowed-host", "*"]
+    settings = cli._settings(cli.serve_parser().parse_args(args))
+    assert settings.allowed_hosts == ["mcp.example.com", "*"]

@@ -57,7 +57,7 @@ def test_a_host_given_with_its_port_is_taken_exactly() -> None:
 def test_a_public_bind_needs_host_names_or_an_explicit_star() -> None:
     public = Settings(host="0.0.0.0", allow_remote=True)
     problem = host_problem(public)
-    assert problem is not None and "GEMINI_MCP_ALLOWED_HOSTS" in problem
+    assert problem is not None and "--allowed-host mcp.example.com" in problem
     named = Settings(host="0.0.0.0", allowed_hosts=["mcp.example.com"])
     assert host_problem(named) is None
     assert not accepts(named, "127.0.0.1:8000")  # loopback names only on a loopback bind

@@ -12,6 +12,7 @@ import pytest
 
 from gemini_interactions_mcp.http_protocol import HeaderDeadlineProtocol
 
+from .reliability import fault
 from .serving import serving
 
 pytestmark = pytest.mark.anyio
@@ -46,6 +47,12 @@ async def read_all(stream: anyio.abc.ByteStream) -> bytes:
         data += chunk
 
 
+@fault(
+    "transport",
+    "a client that sends its request headers a byte at a time (or never finishes them)",
+    sees="its connection is closed after 10 s; other clients are served",
+    kept="connections for everyone else (at most 1,000 at once; past that, 503)",
+)
 async def test_a_connection_that_never_finishes_its_headers_is_closed() -> None:
     async with serving_quick() as port, await anyio.connect_tcp("127.0.0.1", port) as slow:
         await slow.send(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and nothing more

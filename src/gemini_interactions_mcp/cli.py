@@ -68,6 +68,14 @@ def serve_parser() -> argparse.ArgumentParser:
         help="allow HTTP on a non-loopback address, for running behind a proxy that "
         f"authenticates callers (default: {_default('allow_remote')})",
     )
+    p.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="a host name clients reach the HTTP server by (any port, http or https); needed "
+        "beyond loopback; repeat for several, or '*' when a proxy checks Host (default: none)",
+    )
     _auth_options(p)
     _common(p)
     return p
@@ -323,6 +331,12 @@ def _serve(settings: Any) -> None:
             "127.0.0.1, turn on authentication (--auth-tokens FILE or --oauth-issuer URL), or "
             "pass --allow-remote if a proxy in front of it authenticates callers."
         )
+    if settings.transport == "http":
+        from .http_policy import host_problem
+
+        problem = host_problem(settings)
+        if problem is not None:
+            _fail(problem)
     from .server import build_server
 
     access = _http_access(settings) if settings.transport == "http" else None
@@ -330,27 +344,14 @@ def _serve(settings: Any) -> None:
     if settings.transport == "stdio":
         server.run("stdio")
         return
-    from mcp.server.transport_security import TransportSecuritySettings
+    from .http_serving import serve_http
 
-    security = None
-    if settings.is_loopback or settings.allowed_hosts:
-        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *settings.allowed_hosts]
-        origins = [f"http://{h}" for h in hosts]
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-        )
     # stderr, never stdout: one line that tells a person where to point a client.
     sys.stderr.write(f"{PROG}: streamable HTTP on {http_url(settings.host, settings.port)}\n")
     for line in access_lines(access):
         sys.stderr.write(f"{PROG}: {line}\n")
     sys.stderr.flush()
-    server.run(
-        "streamable-http",
-        host=settings.host,
-        port=settings.port,
-        streamable_http_path=HTTP_PATH,
-        transport_security=security,
-    )
+    serve_http(server, settings, HTTP_PATH)
 
 
 def _http_access(settings: Any) -> Any:

@@ -46,8 +46,8 @@ def host_problem(settings: Settings) -> str | None:
         return None
     return (
         f"Serving HTTP on {settings.host} needs the host names clients reach it by, for the "
-        "Host checks: set GEMINI_MCP_ALLOWED_HOSTS (e.g. '[\"mcp.example.com\"]'), or "
-        "'[\"*\"]' when a proxy in front checks Host itself."
+        "Host checks: pass --allowed-host mcp.example.com (repeat for each name), or "
+        "--allowed-host '*' when a proxy in front checks Host itself."
     )
 
 

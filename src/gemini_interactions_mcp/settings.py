@@ -27,6 +27,7 @@ DEFAULT_RETENTION_DAYS = 55.0
 DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 DEFAULT_HTTP_PORT = 8000
 DEFAULT_PROGRESS_INTERVAL = 5.0
+DEFAULT_DRAIN_SECONDS = 10.0
 # Limits per caller that no single person at a client reaches, yet stop a runaway agent.
 DEFAULT_CALLS_PER_MINUTE = 120
 DEFAULT_MAX_RUNNING_RESEARCH = 5
@@ -81,12 +82,20 @@ class Settings(BaseModel):
     port: int = Field(default=DEFAULT_HTTP_PORT, ge=0, le=65535, description="HTTP port.")
     allow_remote: bool = Field(
         default=False,
-        description="Allow binding streamable HTTP to a non-loopback address.",
+        description="Serve HTTP beyond loopback without authentication (a proxy in front "
+        "authenticates callers).",
     )
     allowed_hosts: list[str] = Field(
         default_factory=list,
-        description="Extra Host header values accepted over HTTP (DNS-rebinding protection): "
-        "a JSON list, or names separated by commas.",
+        description="Host names clients reach the HTTP server by (needed beyond loopback; any "
+        "port, http or https origins; '*' leaves Host checks to a proxy): a JSON list, or "
+        "names separated by commas.",
+    )
+    drain_seconds: float = Field(
+        default=DEFAULT_DRAIN_SECONDS,
+        ge=0,
+        description="On SIGTERM over HTTP, seconds tool calls in flight have to finish before "
+        "they return in_progress (collectable elsewhere).",
     )
     call_budget: float = Field(
         default=DEFAULT_CALL_BUDGET,

@@ -66,13 +66,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 KEY = "process-test-key"
 
 
-def start_http(url: str, state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The server over streamable HTTP on a free port, against the upstream at `url`."""
+def start_http(url: str, state: Path, log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The server over streamable HTTP on a free port, against the upstream at `url`; `env`
+    adds to its environment."""
     port = free_port()
     proc = spawn(
         ["--transport", "http", "--port", str(port), "--state", str(state), "--base-url", url],
         log,
-        GEMINI_API_KEY=KEY,
+        **{"GEMINI_API_KEY": KEY, **env},
     )
     wait_for_port(port, proc)
     return proc, f"http://127.0.0.1:{port}/mcp"

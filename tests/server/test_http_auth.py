@@ -29,7 +29,8 @@ def start(
     port = free_port()
     args = ["--transport", "http", "--host", host, "--port", str(port), "--state", state]
     args += ["--base-url", upstream, "--auth-tokens", str(tokens)]
-    proc = spawn(args, log, GEMINI_API_KEY=KEY)
+    # Beyond loopback the server needs the host names clients use.
+    proc = spawn(args, log, GEMINI_API_KEY=KEY, GEMINI_MCP_ALLOWED_HOSTS=host)
     wait_for_port(port, proc, host=host)
     return proc, f"http://{host}:{port}/mcp"
 

@@ -158,6 +158,13 @@ def test_http_on_a_public_address_needs_an_explicit_flag() -> None:
     assert "--allow-remote" in result.stderr
 
 
+def test_http_on_a_public_address_needs_the_host_names_clients_use() -> None:
+    args = ("--transport", "http", "--host", "0.0.0.0", "--allow-remote")
+    result = run_cli(*args, GEMINI_API_KEY=KEY)
+    assert result.returncode == 2
+    assert "--allowed-host mcp.example.com" in result.stderr and "'*'" in result.stderr
+
+
 def test_demo_runs_offline_on_the_emulator() -> None:
     result = run_cli("demo")
     assert result.returncode == 0, result.stderr

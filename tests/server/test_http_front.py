@@ -1,0 +1,82 @@
+"""The HTTP front of the server, in this process: the body limit answered with a sentence, and
+the long-lived streams a stop ends cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+
+from gemini_interactions_mcp.http_protocol import HeaderDeadlineProtocol
+from gemini_interactions_mcp.http_serving import Front, http_app, http_config
+from gemini_interactions_mcp.server import build_server
+from gemini_interactions_mcp.settings import Settings
+from tests.messages import INITIALIZE, INITIALIZED
+from tests.serving import serving
+
+pytestmark = pytest.mark.anyio
+
+ACCEPT = {"accept": "application/json, text/event-stream"}
+LISTEN = {"jsonrpc": "2.0", "id": 5, "method": "subscriptions/listen", "params": {}}
+
+
+@pytest.fixture
+async def front(make_settings: Any) -> AsyncIterator[tuple[Front, str]]:
+    settings = make_settings(max_attachment_bytes=3)
+    app = http_app(build_server(settings), settings, "/mcp")
+    async with serving(app) as base:
+        yield app, f"{base}/mcp"
+
+
+async def test_a_body_over_the_limit_gets_a_json_rpc_error_naming_it(
+    front: tuple[Front, str],
+) -> None:
+    app, url = front
+    too_big = b"x" * (app.limit + 1)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield too_big[: app.limit]
+        yield too_big[app.limit :]
+
+    async with httpx2.AsyncClient(timeout=30) as http:
+        declared = await http.post(url, content=too_big, headers=ACCEPT)
+        streamed = await http.post(url, content=chunks(), headers=ACCEPT)
+        fits = await http.post(url, json=INITIALIZE, headers=ACCEPT)
+    for refused in (declared, streamed):
+        assert refused.status_code == 413
+        assert refused.headers["content-type"] == "application/json"
+        assert refused.json()["error"]["message"] == app.too_large
+    assert fits.status_code == 200
+
+
+async def test_a_stop_ends_an_open_stream_cleanly_and_refuses_new_ones(
+    front: tuple[Front, str],
+) -> None:
+    app, url = front
+    async with httpx2.AsyncClient(timeout=30) as http:
+        opened = await http.post(url, json=INITIALIZE, headers=ACCEPT)
+        session = {**ACCEPT, "mcp-session-id": opened.headers["mcp-session-id"]}
+        session["mcp-protocol-version"] = INITIALIZE["params"]["protocolVersion"]
+        await http.post(url, json=INITIALIZED, headers=session)
+        async with http.stream("GET", url, headers=session) as stream:
+            assert stream.status_code == 200
+            app.close_streams()
+            with anyio.fail_after(20):
+                async for _ in stream.aiter_bytes():
+                    pass  # ends without an error: the response was finished
+        again = await http.get(url, headers=session)
+        listen = await http.post(url, json=LISTEN, headers=session)
+    for refused in (again, listen):
+        assert refused.status_code == 503
+        assert "shutting down" in refused.json()["error"]["message"]
+
+
+def test_uvicorn_gets_the_header_deadline_timeouts_cap_and_drain() -> None:
+    settings = Settings(drain_seconds=7.0)
+    config = http_config(Front(None, 1, ""), settings)  # type: ignore[arg-type]
+    assert config.http is HeaderDeadlineProtocol
+    assert config.timeout_keep_alive == 5 and config.limit_concurrency == 1000
+    assert config.timeout_graceful_shutdown == 7.0 + 5.0
