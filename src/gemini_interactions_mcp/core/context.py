@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..upstream.client import InteractionsClient
     from .catalog import ModelCatalog
     from .limits import CallRate
+    from .liveness import Liveness
     from .monitor import ResearchMonitor
     from .registry import ModelRegistry
     from .secrets import Vault
@@ -66,6 +67,7 @@ class ServerContext:
     _call_rate: CallRate | None = None
     # The tool calls being answered, which a stop (SIGTERM over HTTP) ends in time.
     in_flight: InFlight = field(default_factory=InFlight)
+    _liveness: Liveness | None = None
     _listeners: list[Callable[[str], Awaitable[None]]] = field(default_factory=list)
     _events: RedisEvents | None = None
     _store_adopted: bool = False
@@ -82,6 +84,15 @@ class ServerContext:
 
             self._catalog = ModelCatalog(self)
         return self._catalog
+
+    def holder_gone(self, holder: str) -> bool:
+        """True when the process `holder` names is known not to run any more (its leases are
+        nobody's)."""
+        if self._liveness is None:
+            from .liveness import Liveness
+
+            self._liveness = Liveness(self)
+        return self._liveness.gone(holder)
 
     @property
     def call_rate(self) -> CallRate:
@@ -191,6 +202,7 @@ class ServerContext:
                 self.on_fatal(message)
             raise StartupError(message) from None
         await self.share_events()
+        await self.share_liveness()
         await self.monitor()
 
     def on_research_update(self, listener: Callable[[str], Awaitable[None]]) -> None:
@@ -223,6 +235,20 @@ class ServerContext:
         events = RedisEvents(self.settings.state.strip())
         await self._tasks.start(events.run, self._deliver)
         self._events = events
+
+    async def share_liveness(self) -> None:
+        """With a Redis store, beat for this process and hear whose heartbeat stopped."""
+        url = self.settings.state.strip()
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            return
+        if self._tasks is None:
+            raise RuntimeError("the server context has no task group to run in")
+        from ..state.heartbeats import RedisHeartbeats
+        from .liveness import Liveness
+
+        if self._liveness is None:
+            self._liveness = Liveness(self)
+        await self._tasks.start(self._liveness.run, RedisHeartbeats(url))
 
     def use_monitor(self, monitor: ResearchMonitor) -> None:
         """Adopt a monitor already running (tests)."""

@@ -19,7 +19,6 @@ from ..state.records import ConversationRecord, Lease
 from .call import Call
 from .context import ServerContext
 from .errors import ConversationBusy, ToolError, UnknownHandle
-from .holders import gone
 
 __all__ = ["INTERRUPTED", "Held", "abandoned", "hold", "hold_new", "recover"]
 
@@ -96,7 +95,7 @@ def _lease(server: ServerContext, token: str) -> Lease:
 
 def abandoned(lease: Lease | None, server: ServerContext, now: float) -> bool:
     """True for a lease nobody holds any more: expired, or its process is gone."""
-    return lease is not None and (lease.until <= now or gone(lease.holder, server.holder))
+    return lease is not None and (lease.until <= now or server.holder_gone(lease.holder))
 
 
 #: The status of a turn whose server stopped before Gemini confirmed it.

@@ -26,7 +26,6 @@ from ..upstream import errors as up
 from ..upstream.wire import Interaction, StreamEvent
 from . import mapping, research_progress
 from .costs import add_to, priced
-from .holders import gone
 from .outcomes import research_ended
 
 if TYPE_CHECKING:
@@ -103,7 +102,7 @@ class ResearchMonitor:
             watcher is None
             or watcher.holder == self.server.holder
             or watcher.until <= now
-            or gone(watcher.holder, self.server.holder)
+            or self.server.holder_gone(watcher.holder)
         )
 
     def track(self, owner: str, research_id: str) -> None:
