@@ -137,6 +137,8 @@ async def test_a_lock_held_elsewhere_is_waited_for_once_not_once_per_statement(
         assert [r.id for r in await store.list("alice")] == ["c_kept"]
         other.execute("ROLLBACK")
         await store.insert(make_record("c_after"))
+        # That write went through, so the next statement may wait for a lock again.
+        assert store._wait(arrived=0.0) == store._busy_timeout
     finally:
         other.close()
         await store.close()

@@ -6,8 +6,9 @@ is a single compare-and-set statement, so no turn is lost or forked across proce
 
 A lock another process keeps is waited for once, not once per call: a statement waits at most
 what is left of one busy timeout since its call arrived (time queued behind this store's other
-statements included), and while the file was found locked moments ago the next statements only
-try once and answer at once. Every failure is one sentence (`sqlite_errors`).
+statements included), and while the file was found locked moments ago (and no write has gone
+through since) the next statements only try once and answer at once. Every failure is one
+sentence (`sqlite_errors`).
 """
 
 from __future__ import annotations
@@ -355,7 +356,11 @@ class SqliteStore:
                 if _ms(wait) != self._conn_wait_ms:
                     conn.execute(f"PRAGMA busy_timeout = {_ms(wait)}")
                     self._conn_wait_ms = _ms(wait)
-                return work(conn)
+                changes = conn.total_changes
+                result = work(conn)
+                if conn.total_changes != changes:
+                    self._locked_at = None  # a write went through: nobody holds the lock now
+                return result
 
             try:
                 return await anyio.to_thread.run_sync(bounded, conn)
