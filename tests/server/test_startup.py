@@ -14,6 +14,7 @@ from mcp import Client, StdioServerParameters
 
 from gemini_interactions_mcp.emulator import EmulatorConfig, serve_in_background
 from gemini_interactions_mcp.state.memory import MemoryStore
+from tests.reliability import fault
 
 from .helpers import connect, error, ok
 from .processes import INITIALIZE, child_env
@@ -46,6 +47,14 @@ def serve_stdio(*args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
 
 
 @pytest.mark.slow
+@fault(
+    "store",
+    "a state path that cannot hold the file (a directory, a missing folder), an unknown "
+    "scheme, a Redis server that does not answer",
+    sees="the server answers initialize, then stops at start-up with one sentence naming the "
+    "path or URL and the problem",
+    kept="nothing is created: a missing folder stays missing",
+)
 @pytest.mark.parametrize(
     ("state", "problem"),
     [

@@ -14,6 +14,7 @@ import pytest
 
 from gemini_interactions_mcp.state.base import CorruptRecordError, StoreError, mutate
 from gemini_interactions_mcp.state.sqlite import SCHEMA_VERSION, SqliteStore, default_state_path
+from gemini_interactions_mcp.state.sqlite_errors import StoreLockedError
 
 from .helpers import V1_FILE, V1_IDS, check_first_schema_records, make_record
 
@@ -97,14 +98,83 @@ async def test_schema_version_is_recorded_in_the_file(tmp_path: Path) -> None:
     assert user_version(path) == SCHEMA_VERSION >= 1
 
 
-async def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+async def test_a_file_from_a_newer_release_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE future (x)")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
     store = SqliteStore(path)
-    with pytest.raises(StoreError, match="newer"):
+    with pytest.raises(StoreError, match=r"newer .*; upgrade, or use another --state file$"):
         await store.open()
     await store.close()
+    assert path.read_bytes() == before  # not even switched to WAL
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_once_not_once_per_statement(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    # A clock that stands still: the lock found "just now" stays just now, whatever the speed.
+    store = SqliteStore(path, clock=lambda: 0.0)
+    await store.open()
+    await store.insert(make_record("c_kept"))
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    refused: list[str] = []
+
+    async def insert(i: int) -> None:
+        with pytest.raises(StoreLockedError) as caught:
+            await store.insert(make_record(f"c_{i}"))
+        refused.append(str(caught.value))
+
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                for i in range(5):
+                    tg.start_soon(insert, i)
+        # Reads do not need the write lock, and are not refused for it.
+        assert [r.id for r in await store.list("alice")] == ["c_kept"]
+        other.execute("ROLLBACK")
+        await store.insert(make_record("c_after"))
+        # That write went through, so the next statement may wait for a lock again.
+        assert store._wait(arrived=0.0) == store._busy_timeout
+    finally:
+        other.close()
+        await store.close()
+    sentence = f"another process holds the state file {path} locked; stop it or use another"
+    assert refused == [f"{sentence} --state file"] * 5
+    assert (store.lock_timeouts, store.lock_refusals) == (1, 4)
+
+
+async def test_a_statement_waits_what_is_left_of_one_busy_timeout(tmp_path: Path) -> None:
+    now = [100.0]
+    store = SqliteStore(tmp_path / "state.sqlite3", busy_timeout=2.0, clock=lambda: now[0])
+    assert store._wait(arrived=100.0) == 2.0
+    assert store._wait(arrived=99.5) == 1.5  # half a second queued behind other statements
+    assert store._wait(arrived=90.0) == 0.0  # queued past it: one try, no wait
+    store._locked_at = 99.0  # found locked a second ago: answer at once
+    assert store._wait(arrived=100.0) == 0.0
+    now[0] = 101.0  # a busy timeout later, a statement waits again
+    assert store._wait(arrived=101.0) == 2.0
+
+
+async def test_a_locked_file_opens_when_its_schema_is_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    first = SqliteStore(path)
+    await first.open()
+    await first.close()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        store = SqliteStore(path)
+        await store.open()
+        try:
+            assert await store.list("alice") == []
+        finally:
+            await store.close()
+    finally:
+        other.close()
 
 
 async def test_only_the_default_path_gets_its_directories_created(tmp_path: Path) -> None:

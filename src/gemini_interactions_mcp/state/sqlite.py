@@ -3,6 +3,12 @@
 Several processes may share the file: WAL lets readers run beside the one writer,
 `busy_timeout` makes a writer wait for the lock instead of failing, and every update
 is a single compare-and-set statement, so no turn is lost or forked across processes.
+
+A lock another process keeps is waited for once, not once per call: a statement waits at most
+what is left of one busy timeout since its call arrived (time queued behind this store's other
+statements included), and while the file was found locked moments ago (and no write has gone
+through since) the next statements only try once and answer at once. Every failure is one
+sentence (`sqlite_errors`).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import builtins
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +30,7 @@ from .base import SERVER, DuplicateHandleError, Listing, StoreError
 from .codec import dump_record, read_listing, read_record
 from .legacy import upgrade_v1
 from .records import ACTIVE_RESEARCH_STATUSES, ConversationRecord, Kind
+from .sqlite_errors import ANOTHER_FILE, is_busy, store_error
 
 if TYPE_CHECKING:
     # Only for annotations: sqlite3 is imported when a store is opened, not on import.
@@ -31,7 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["APP_DIR_NAME", "SCHEMA_VERSION", "SqliteStore", "default_state_path"]
 
 APP_DIR_NAME = "gemini-interactions-mcp"
-DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a writer waits for another process's lock
+# Seconds a statement waits for another process's lock. Writes hold it for milliseconds; a
+# lock held longer is another program's, and the caller is better told than kept waiting.
+DEFAULT_BUSY_TIMEOUT = 2.0
 
 Migration = tuple["str | Callable[[sqlite3.Connection], None]", ...]
 
@@ -186,7 +196,7 @@ def _usable(path: Path, create_parent: bool) -> None:
         )
 
 
-def _connect(path: Path, busy_timeout: float, create_parent: bool) -> sqlite3.Connection:
+def _connect(path: Path, wait: float, create_parent: bool) -> sqlite3.Connection:
     import sqlite3
 
     _usable(path, create_parent)
@@ -198,33 +208,45 @@ def _connect(path: Path, busy_timeout: float, create_parent: bool) -> sqlite3.Co
     # isolation_level=None: autocommit, so each statement is its own transaction and
     # migrations can say BEGIN IMMEDIATE themselves. check_same_thread=False: calls
     # arrive on whichever worker thread anyio picks, serialised by the store's lock.
-    conn = sqlite3.connect(
-        path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-    )
+    conn = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout = {_ms(wait)}")
+        # A newer release's file is refused before anything in it changes (WAL included).
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        _check_version(version, path)
         conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL is durable against process crashes under WAL; only a power cut may
         # lose the last transactions, which is an acceptable price for fast commits.
         conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn, path)
+        if version != SCHEMA_VERSION:
+            # An up-to-date file needs no write lock to open: a server starts (and reads)
+            # even while another process holds the file locked.
+            _migrate(conn, path)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+def _check_version(version: int, path: Path) -> None:
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the state file {path} was written by a newer gemini-interactions-mcp (schema "
+            f"{version}, this one knows {SCHEMA_VERSION}); upgrade, or {ANOTHER_FILE}"
+        )
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    # BEGIN IMMEDIATE takes the write lock before reading the version, so two
+    # BEGIN IMMEDIATE takes the write lock before reading the version again, so two
     # processes starting together cannot both apply the same migration.
     conn.execute("BEGIN IMMEDIATE")
     try:
         (version,) = conn.execute("PRAGMA user_version").fetchone()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{path} was written by a newer gemini-interactions-mcp (schema {version}, "
-                f"this one knows {SCHEMA_VERSION}); upgrade, or use another state file"
-            )
+        _check_version(version, path)
         for number in range(version, SCHEMA_VERSION):
             for step in MIGRATIONS[number]:
                 if isinstance(step, str):
@@ -249,28 +271,43 @@ class SqliteStore:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         create_parent: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`create_parent`: make the file's directory if missing (only for the default path:
-        a directory the user named must exist)."""
+        a directory the user named must exist). `busy_timeout`: the longest a call waits for
+        another process's lock; `clock` measures it (tests)."""
         self.path = Path(path).expanduser()
         self._busy_timeout = busy_timeout
         self._create_parent = create_parent
+        self._clock = clock
         self._conn: sqlite3.Connection | None = None
+        self._conn_wait_ms = 0
         self._lock = anyio.Lock()
+        # When a statement last found the file locked by another process (by `clock`).
+        self._locked_at: float | None = None
+        #: Statements that waited for another process's lock until they gave up, and those
+        #: refused at once because the file had just been found locked.
+        self.lock_timeouts = 0
+        self.lock_refusals = 0
 
     async def open(self) -> None:
         """Open (creating if needed) the file and bring its schema up to date."""
         import sqlite3
 
+        arrived = self._clock()
         async with self._lock:
             if self._conn is not None:
                 return
+            wait = self._wait(arrived)
             try:
                 self._conn = await anyio.to_thread.run_sync(
-                    _connect, self.path, self._busy_timeout, self._create_parent
+                    _connect, self.path, wait, self._create_parent
                 )
             except (sqlite3.Error, OSError) as exc:
-                raise StoreError(f"cannot open the state file {self.path}: {exc}") from exc
+                if isinstance(exc, sqlite3.Error):
+                    self._note(exc, wait)
+                raise store_error(self.path, exc) from exc
+            self._conn_wait_ms = _ms(wait)
 
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
@@ -284,21 +321,54 @@ class SqliteStore:
         row = await self._run(lambda c: c.execute("PRAGMA user_version").fetchone())
         return int(row[0])
 
+    def _wait(self, arrived: float) -> float:
+        """How long the next statement may wait for another process's lock: not at all while
+        the file was found locked moments ago (waiting again would only stack the waits),
+        else what is left of one busy timeout since its call `arrived`."""
+        now = self._clock()
+        if self._locked_at is not None and now - self._locked_at < self._busy_timeout:
+            return 0.0
+        return max(0.0, self._busy_timeout - (now - arrived))
+
+    def _note(self, exc: sqlite3.Error, waited: float) -> None:
+        """Remember a lock another process holds, so that the next statements do not queue."""
+        if not is_busy(exc):
+            return
+        self._locked_at = self._clock()
+        if waited > 0:
+            self.lock_timeouts += 1
+        else:
+            self.lock_refusals += 1
+
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         import sqlite3
 
+        arrived = self._clock()
         # One connection, one statement at a time: the lock serialises callers, and
         # to_thread (not abandoned on cancel) keeps the lock until the thread is done.
         async with self._lock:
             conn = self._conn
             if conn is None:
                 raise StoreError(f"the state store {self.path} is not open")
+            wait = self._wait(arrived)
+
+            def bounded(conn: sqlite3.Connection) -> T:
+                if _ms(wait) != self._conn_wait_ms:
+                    conn.execute(f"PRAGMA busy_timeout = {_ms(wait)}")
+                    self._conn_wait_ms = _ms(wait)
+                changes = conn.total_changes
+                result = work(conn)
+                if conn.total_changes != changes:
+                    self._locked_at = None  # a write went through: nobody holds the lock now
+                return result
+
             try:
-                return await anyio.to_thread.run_sync(work, conn)
+                return await anyio.to_thread.run_sync(bounded, conn)
             except sqlite3.IntegrityError:
                 raise
             except sqlite3.Error as exc:
-                raise StoreError(f"state file {self.path}: {exc}") from exc
+                self._note(exc, wait)
+                raise store_error(self.path, exc) from exc
 
     async def insert(self, record: ConversationRecord) -> None:
         """Store a new record; `DuplicateHandleError` if its id exists."""
