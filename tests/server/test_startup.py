@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
+from gemini_interactions_mcp import server as server_module
 from gemini_interactions_mcp.emulator import EmulatorConfig, serve_in_background
 from gemini_interactions_mcp.state.memory import MemoryStore
 from tests.reliability import fault
@@ -101,8 +102,10 @@ async def test_the_emulator_keeps_its_conversations_apart_from_the_default_state
 
 @pytest.mark.anyio
 async def test_a_call_before_the_check_names_the_real_problem(
-    make_settings: Any, tmp_path: Path
+    make_settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The check runs a while after start-up; here the call surely comes first.
+    monkeypatch.setattr(server_module, "MONITOR_DELAY", 3600.0)
     missing = tmp_path / "missing" / "state.db"
     async with connect(make_settings(state=str(missing))) as client:
         message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
