@@ -80,16 +80,26 @@ class ResearchService:
         }
         client = await self.server.client()
         # Once the request is out, paid work may exist upstream: the create and its recording
-        # finish even if the caller goes away (the HTTP timeouts bound the wait).
+        # finish even if the caller goes away; only the call's budget ends the wait.
+        interaction: Interaction | None = None
         with anyio.CancelScope(shield=True):
             try:
-                interaction = await client.create(body)
+                with anyio.move_on_after(self.call.remaining()):
+                    interaction = await client.create(body)
             except up.ModelNotFoundError:
                 await store.delete(self.call.owner, record.id)
                 raise ToolError(self._agent_not_found(agent.id)) from None
             except BaseException:
                 await store.delete(self.call.owner, record.id)
                 raise
+            if interaction is None:
+                await store.delete(self.call.owner, record.id)
+                raise ToolError(
+                    f"Gemini did not confirm the research start within the "
+                    f"{self.call.budget:g} s call budget (it may be busy or rate limiting, or "
+                    "it may have begun the research anyway, which then cannot be followed); "
+                    "nothing was recorded, so start it again in a moment."
+                )
             stored = await self._started(record.id, interaction)
             self.monitor.track(self.call.owner, record.id)
         notes = [agent.note] if agent.note else []
