@@ -321,6 +321,8 @@ async def test_a_research_start_killed_at_any_point_ends_or_is_reported_after_a_
         listing = ok(await server.client.call_tool("gemini_conversations", {}))
         (item,) = [i for i in listing["conversations"] if i["conversation_id"] not in settled]
         assert item["kind"] == "research" and item["title"].startswith(f"round {round_}")
+        if point in ("before_create", "after_create"):
+            assert item["status"] == "failed", item  # listed as it is, before anyone looks
         research_id = item["conversation_id"]
         status: dict[str, Any] = {"status": "queued"}
         with anyio.fail_after(GUARD):

@@ -21,7 +21,7 @@ from .call import Call
 from .context import ServerContext
 from .costs import with_total
 from .errors import ToolError, UnknownHandle, elsewhere
-from .lease import abandoned, hold
+from .lease import ORPHAN_GRACE, hold, start_cut_short
 from .mapping import TITLE_CHARS, short
 from .monitor import ResearchMonitor, record_result, research_usage
 from .outcomes import research_ended
@@ -32,8 +32,6 @@ from .results import REPORT_URI, Answer, Research, ResearchProgressView
 
 __all__ = ["ORPHAN_GRACE", "ResearchService"]
 _STORE_POLL = 1.0
-# How long a start may take before a research with no upstream id counts as lost.
-ORPHAN_GRACE = 300.0
 _RECENT = 5
 
 
@@ -413,11 +411,7 @@ class ResearchService:
     async def _orphaned(self, record: ConversationRecord) -> ConversationRecord:
         """A start cut short (say, by a crash) before Gemini's answer was recorded."""
         now = self.server.clock()
-        if record.lease is not None:
-            cut_short = abandoned(record.lease, self.server, now)
-        else:  # recorded by an older release, which kept no lease while starting
-            cut_short = now - record.created_at >= ORPHAN_GRACE
-        if not cut_short:
+        if not start_cut_short(record, self.server, now):
             return record
         store = await self.server.store()
 
