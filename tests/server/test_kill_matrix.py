@@ -84,7 +84,7 @@ async def running(transport: str, upstream: str, state: Path, logs: Path) -> Asy
         try:
             async with Client(url) as client:
                 yield Server(client, kill_http)
-        except* httpx2.TransportError:
+        except* (httpx2.TransportError, anyio.BrokenResourceError, anyio.ClosedResourceError):
             # The client's own requests in flight broke with the server, as they should.
             if not killed.is_set():
                 raise
