@@ -214,17 +214,15 @@ def check_tally(
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @fault(
     "process",
-    "`kill -9` of a stdio or HTTP server at any point of a turn (before the create reaches "
-    "Gemini, after it did but before the server read a byte of the answer, mid-stream, after "
-    "the last byte), then a restart; twice on one conversation",
+    "`kill -9` of a stdio or HTTP server at each point of a turn (before the create, after "
+    "Gemini took it, mid-stream, after the last byte), then a restart; twice",
     sees=(
-        'never "busy", never `in_progress` forever: the collect loop ends with the answer, or '
-        "with `interrupted` and a note that Gemini may have run the turn and to send it again"
+        'never "busy" or `in_progress` forever: collecting ends with the answer, or '
+        "`interrupted` with a note that Gemini may have run the turn"
     ),
     kept=(
-        "the conversation and its chain (no turn lost or counted twice); every turn Gemini "
-        "created is recorded, except one whose answer never reached the server, which its "
-        "record reports"
+        "the chain (no turn lost or counted twice); every turn Gemini created is recorded, or, "
+        "if no byte of it reached the server, reported"
     ),
 )
 async def test_a_turn_killed_at_any_point_is_collected_or_reported_after_a_restart(
@@ -299,16 +297,16 @@ CUT_SHORT = "The server stopped before Gemini confirmed the start"
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @fault(
     "process",
-    "`kill -9` of a stdio or HTTP server at any point of `deep_research_start` (before the "
-    "create reaches Gemini, after it did but before the server read the answer, while "
-    "following the run, right after the answer's last byte), then a restart; twice",
+    "`kill -9` of a stdio or HTTP server at each point of `deep_research_start` (before the "
+    "create, after Gemini took it, while following the run, after the last byte), then a "
+    "restart; twice",
     sees=(
-        "the research completes with its report, or is `failed` at once with a sentence saying "
-        "Gemini may have begun it and to start it again; never `queued` forever"
+        "the report, or `failed` at once (in the listing too) saying Gemini may have begun it; "
+        "never `queued` forever"
     ),
     kept=(
-        "every research record; each run Gemini started is followed to its report, except one "
-        "whose answer never reached the server, which its record reports"
+        "every research record; each run Gemini started is followed, or, if the server died "
+        "before recording it, reported"
     ),
 )
 async def test_a_research_start_killed_at_any_point_ends_or_is_reported_after_a_restart(
