@@ -184,3 +184,31 @@ async def test_a_killed_server_s_turn_is_collected_at_once_after_a_restart(
     finally:
         stop(proc)
     assert result["status"] == "completed" and result["text"].startswith("turn 1: killed")
+
+
+@fault(
+    "process",
+    "killed during `deep_research_start`, then only the listing is read or a new research is "
+    "started",
+    sees="the listing says `failed` (not `queued`); a new research is not refused as one too many",
+    kept="the research record and its query",
+)
+async def test_a_research_start_cut_short_is_listed_failed_and_not_counted_as_running(
+    make_settings: Any,
+) -> None:
+    now = time.time()
+    record = ConversationRecord(
+        id="r_cut",
+        owner="local",
+        kind="research",
+        research=ResearchState(query="cut", started_at=now - 5),
+        lease=Lease(token="start", until=now + 300, holder=dead_holder()),
+        created_at=now - 5,
+        updated_at=now - 5,
+    )
+    store = await a_store_with(record)
+    async with connect(make_settings(max_running_research=1), store=store) as client:
+        listing = ok(await client.call_tool("gemini_conversations", {}))
+        started = ok(await client.call_tool("deep_research_start", {"query": "a new one"}))
+    assert listing["conversations"][0]["status"] == "failed"
+    assert started["status"] in ("queued", "in_progress")

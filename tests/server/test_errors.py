@@ -72,7 +72,7 @@ async def test_a_base_url_whose_host_does_not_resolve_says_so(make_settings: Any
 @fault(
     "upstream",
     "429 with a long Retry-After, again and again",
-    sees="the call ends within its budget: Gemini did not start the turn, send the prompt again",
+    sees="the call ends within its budget: Gemini did not confirm the turn, send the prompt again",
     kept="the conversation as it was; nothing recorded as sent",
 )
 async def test_the_call_budget_bounds_a_create_gemini_keeps_refusing(
@@ -84,5 +84,5 @@ async def test_the_call_budget_bounds_a_create_gemini_keeps_refusing(
         with anyio.fail_after(20):  # a guard against a hang, not a measure of speed
             message = error(await client.call_tool("gemini_ask", {"prompt": "hi"}))
         emulator.reset()
-    assert "did not start the turn within the 2 s call budget" in message
+    assert "did not confirm the turn within the 2 s call budget" in message
     assert "send the prompt again" in message

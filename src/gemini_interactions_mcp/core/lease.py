@@ -20,7 +20,16 @@ from .call import Call
 from .context import ServerContext
 from .errors import ConversationBusy, ToolError, UnknownHandle
 
-__all__ = ["INTERRUPTED", "Held", "abandoned", "hold", "hold_new", "recover"]
+__all__ = [
+    "INTERRUPTED",
+    "ORPHAN_GRACE",
+    "Held",
+    "abandoned",
+    "hold",
+    "hold_new",
+    "recover",
+    "start_cut_short",
+]
 
 # A lease outlives its call's budget by this much, so a slow final write still finds it held.
 LEASE_MARGIN = 30.0
@@ -96,6 +105,21 @@ def _lease(server: ServerContext, token: str) -> Lease:
 def abandoned(lease: Lease | None, server: ServerContext, now: float) -> bool:
     """True for a lease nobody holds any more: expired, or its process is gone."""
     return lease is not None and (lease.until <= now or server.holder_gone(lease.holder))
+
+
+# How long a research start may take before a record with no upstream id counts as lost.
+ORPHAN_GRACE = 300.0
+
+
+def start_cut_short(record: ConversationRecord, server: ServerContext, now: float) -> bool:
+    """True for a research whose start was cut short (its server died, say) before Gemini's
+    answer was recorded: it has no run to follow and never will."""
+    state = record.research
+    if state is None or state.interaction_id is not None or not state.active:
+        return False
+    if record.lease is not None:
+        return abandoned(record.lease, server, now)
+    return now - record.created_at >= ORPHAN_GRACE  # an older release kept no lease
 
 
 #: The status of a turn whose server stopped before Gemini confirmed it.

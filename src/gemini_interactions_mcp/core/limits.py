@@ -10,6 +10,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from .errors import ToolError
+from .lease import start_cut_short
 
 if TYPE_CHECKING:
     from .context import ServerContext
@@ -53,7 +54,13 @@ async def check_running_research(server: ServerContext, owner: str) -> None:
     if limit <= 0:
         return
     store = await server.store()
-    running = [r for r in await store.active_research() if r.owner == owner]
+    now = server.clock()
+    # A start cut short by a crash runs nowhere, though its record still reads queued.
+    running = [
+        r
+        for r in await store.active_research()
+        if r.owner == owner and not start_cut_short(r, server, now)
+    ]
     if len(running) >= limit:
         raise ToolError(
             f"You already have {len(running)} Deep Research running, the limit for each caller; "

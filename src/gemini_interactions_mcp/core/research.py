@@ -21,7 +21,7 @@ from .call import Call
 from .context import ServerContext
 from .costs import with_total
 from .errors import ToolError, UnknownHandle, elsewhere
-from .lease import abandoned, hold
+from .lease import ORPHAN_GRACE, hold, start_cut_short
 from .mapping import TITLE_CHARS, short
 from .monitor import ResearchMonitor, record_result, research_usage
 from .outcomes import research_ended
@@ -32,8 +32,6 @@ from .results import REPORT_URI, Answer, Research, ResearchProgressView
 
 __all__ = ["ORPHAN_GRACE", "ResearchService"]
 _STORE_POLL = 1.0
-# How long a start may take before a research with no upstream id counts as lost.
-ORPHAN_GRACE = 300.0
 _RECENT = 5
 
 
@@ -80,16 +78,26 @@ class ResearchService:
         }
         client = await self.server.client()
         # Once the request is out, paid work may exist upstream: the create and its recording
-        # finish even if the caller goes away (the HTTP timeouts bound the wait).
+        # finish even if the caller goes away; only the call's budget ends the wait.
+        interaction: Interaction | None = None
         with anyio.CancelScope(shield=True):
             try:
-                interaction = await client.create(body)
+                with anyio.move_on_after(self.call.remaining()):
+                    interaction = await client.create(body)
             except up.ModelNotFoundError:
                 await store.delete(self.call.owner, record.id)
                 raise ToolError(self._agent_not_found(agent.id)) from None
             except BaseException:
                 await store.delete(self.call.owner, record.id)
                 raise
+            if interaction is None:
+                await store.delete(self.call.owner, record.id)
+                raise ToolError(
+                    f"Gemini did not confirm the research start within the "
+                    f"{self.call.budget:g} s call budget (it may be busy or rate limiting, or "
+                    "it may have begun the research anyway, which then cannot be followed); "
+                    "nothing was recorded, so start it again in a moment."
+                )
             stored = await self._started(record.id, interaction)
             self.monitor.track(self.call.owner, record.id)
         notes = [agent.note] if agent.note else []
@@ -405,11 +413,7 @@ class ResearchService:
     async def _orphaned(self, record: ConversationRecord) -> ConversationRecord:
         """A start cut short (say, by a crash) before Gemini's answer was recorded."""
         now = self.server.clock()
-        if record.lease is not None:
-            cut_short = abandoned(record.lease, self.server, now)
-        else:  # recorded by an older release, which kept no lease while starting
-            cut_short = now - record.created_at >= ORPHAN_GRACE
-        if not cut_short:
+        if not start_cut_short(record, self.server, now):
             return record
         store = await self.server.store()
 

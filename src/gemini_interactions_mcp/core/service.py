@@ -21,7 +21,7 @@ from .context import ServerContext
 from .costs import Budget, periods
 from .errors import ToolError, UnknownHandle, elsewhere
 from .inputs import build_input, function_result_steps
-from .lease import INTERRUPTED, abandoned
+from .lease import INTERRUPTED, abandoned, start_cut_short
 from .limits import check_running_research
 from .mapping import TITLE_CHARS, short
 from .registry import Resolution
@@ -235,6 +235,8 @@ class GeminiService:
         stuck = record.research is None and chain.pending is None and chain.status == "in_progress"
         if stuck and abandoned(record.lease, self.server, self.server.clock()):
             return INTERRUPTED  # what the next call on it will record
+        if start_cut_short(record, self.server, self.server.clock()):
+            return "failed"  # what the next look at it will record
         return record.status
 
     # -- research --------------------------------------------------------------------------

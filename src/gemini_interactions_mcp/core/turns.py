@@ -296,8 +296,9 @@ class TurnRunner:
         if pending is None:
             if scope.cancelled_caught:
                 raise ToolError(
-                    f"Gemini did not start the turn within the {self.call.budget:g} s call "
-                    "budget (it may be busy or rate limiting); nothing was recorded, so send "
+                    f"Gemini did not confirm the turn within the {self.call.budget:g} s call "
+                    "budget (it may be busy or rate limiting, or it may have started the turn "
+                    "anyway, which then cannot be collected); nothing was recorded, so send "
                     "the prompt again in a moment."
                 )
             # Only a stream that produced no event at all ends like this.
