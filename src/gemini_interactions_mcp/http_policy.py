@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANY_HOST",
+    "BODY_SECONDS",
     "HEADER_SECONDS",
     "KEEP_ALIVE_SECONDS",
     "MAX_CONNECTIONS",
@@ -33,6 +34,8 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 # A client has this long to send a request's headers, and an idle kept-alive connection is
 # closed after the second figure; past MAX_CONNECTIONS new connections are answered 503.
 HEADER_SECONDS = 10.0
+# ... and this long for its body (up to the body limit: tens of MB on a slow link).
+BODY_SECONDS = 60.0
 KEEP_ALIVE_SECONDS = 5.0
 MAX_CONNECTIONS = 1000
 # Room in a request body beyond its attachments: the prompt (up to a million characters),

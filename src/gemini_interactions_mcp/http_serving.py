@@ -24,6 +24,7 @@ import anyio
 import uvicorn
 
 from .http_policy import (
+    BODY_SECONDS,
     KEEP_ALIVE_SECONDS,
     MAX_CONNECTIONS,
     body_limit,
@@ -46,107 +47,136 @@ logger = logging.getLogger(__name__)
 # After the drain, this long for the last results to be written and the lifespan to end.
 CLOSE_SECONDS = 5.0
 _LISTEN = "subscriptions/listen"
+# A request body this small may be a `subscriptions/listen` (a long-lived stream); larger
+# ones are tool calls and the like, and are not looked into.
+_PEEK_BYTES = 64 * 1024
+_SHUTTING_DOWN = "This server is shutting down; connect again in a moment."
 
 
 class Front:
-    """ASGI middleware before the MCP app: the body limit with a sentence, and the long-lived
-    requests a stop closes."""
+    """ASGI middleware before the MCP app: the body limit answered with its sentence, a
+    deadline for a request's body, and the long-lived requests a stop closes.
 
-    def __init__(self, app: ASGIApp, limit: int, too_large: str) -> None:
+    The body is not read here: the app reads it (after its Host, Origin and authentication
+    checks) through a `receive` that keeps the deadline and notes a `subscriptions/listen`.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, too_large: str, path: str = "/mcp") -> None:
         self.app = app
         self.limit = limit
         self.too_large = too_large
+        self.path = path
         self.closing = False
-        self._streams: set[anyio.CancelScope] = set()
+        self._requests: set[_Request] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        long_lived = scope["method"] == "GET"
-        if scope["method"] == "POST":
-            body = await self._body(scope, receive)
-            if body is None:
-                await _refuse(send, 413, self.too_large)
-                return
-            receive = _replay(body, receive)
-            long_lived = _is_listen(body)
-        if not long_lived:
-            await self.app(scope, receive, send)
+        declared = _declared_size(scope)
+        if declared is not None and declared > self.limit:
+            await _refuse(send, 413, self.too_large)
             return
-        if self.closing:
-            await _refuse(send, 503, "This server is shutting down; connect again in a moment.")
+        request = _Request(self, receive, send, stream=self._is_stream(scope))
+        if request.long_lived and self.closing:
+            await _refuse(send, 503, _SHUTTING_DOWN)
             return
-        response = _Response(send)
-        with anyio.CancelScope() as stream:
-            self._streams.add(stream)
-            try:
-                await self.app(scope, receive, response.send)
-            finally:
-                self._streams.discard(stream)
-        if stream.cancelled_caught:
-            await response.end()  # a clean end of the stream, so the client reconnects
+        self._requests.add(request)
+        try:
+            with request.scope:
+                await self.app(scope, request.receive, request.send)
+        finally:
+            self._requests.discard(request)
+        if request.scope.cancelled_caught:
+            await request.end()  # a clean end of the stream, so the client reconnects
 
     def close_streams(self) -> None:
         """End every long-lived request now, and refuse new ones."""
         self.closing = True
-        for stream in list(self._streams):
-            stream.cancel()
+        for request in list(self._requests):
+            if request.long_lived:
+                request.scope.cancel()
 
-    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
-        """The whole request body, or None when it is over the limit."""
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                return None
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+    def _is_stream(self, scope: Scope) -> bool:
+        """A GET of the MCP endpoint's event stream (a handshake-era session's)."""
+        if scope["method"] != "GET" or scope["path"].rstrip("/") != self.path.rstrip("/"):
+            return False
+        return any(
+            name == b"accept" and b"text/event-stream" in value for name, value in scope["headers"]
+        )
 
 
-class _Response:
-    """A response being sent, which can be ended early."""
+class _Request:
+    """One request passing through: its body's deadline, whether it is long-lived, and its
+    response (which a stop may end early)."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, front: Front, receive: Receive, send: Send, *, stream: bool) -> None:
+        self.front = front
+        self._receive = receive
         self._send = send
-        self.started = self.ended = False
+        self.long_lived = stream
+        self.scope = anyio.CancelScope()
+        self._body_by = anyio.current_time() + BODY_SECONDS
+        self._body_done = False
+        self._seen = 0
+        self._peek: list[bytes] | None = []
+        self._started = self._ended = self._replaced = False
+
+    async def receive(self) -> Message:
+        if self._body_done:
+            return await self._receive()
+        with anyio.move_on_after(max(0.0, self._body_by - anyio.current_time())):
+            message = await self._receive()
+            self._take(message)
+            return message
+        # The body did not arrive in time: to the app, the client went away.
+        return {"type": "http.disconnect"}
+
+    def _take(self, message: Message) -> None:
+        if message["type"] != "http.request":
+            self._body_done = True
+            return
+        chunk = message.get("body", b"")
+        self._seen += len(chunk)
+        if self._peek is not None:
+            self._peek.append(chunk)
+            if self._seen > _PEEK_BYTES:
+                self._peek = None
+        if not message.get("more_body", False):
+            self._body_done = True
+            if self._peek is not None and _is_listen(b"".join(self._peek)):
+                self.long_lived = True
+                if self.front.closing:
+                    self.scope.cancel()
+            self._peek = None
 
     async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 413:
+            # The app's own body limit: answered with the sentence that names it.
+            self._replaced = True
+            await _refuse(self._send, 413, self.front.too_large)
+            self._started = self._ended = True
+            return
+        if self._replaced:
+            return
         if message["type"] == "http.response.start":
-            self.started = True
+            self._started = True
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
-            self.ended = True
+            self._ended = True
         await self._send(message)
 
     async def end(self) -> None:
-        if not self.started:
-            await _refuse(self._send, 503, "This server is shutting down; connect again.")
-        elif not self.ended:
+        if not self._started:
+            await _refuse(self._send, 503, _SHUTTING_DOWN)
+        elif not self._ended:
             await self._send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that gives the body already read, then whatever comes next."""
-    given = False
-
-    async def replayed() -> Message:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
+def _declared_size(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit():
+            return int(value)
+    return None
 
 
 def _is_listen(body: bytes) -> bool:
@@ -177,7 +207,7 @@ def http_app(server: GeminiMCPServer[Any], settings: Settings, path: str) -> Fro
         max_request_body_size=limit,
         host=settings.host,
     )
-    return Front(app, limit, body_too_large(settings))
+    return Front(app, limit, body_too_large(settings), path)
 
 
 class DrainingServer(uvicorn.Server):

@@ -10,6 +10,7 @@ import anyio
 import httpx2
 import pytest
 
+from gemini_interactions_mcp import http_serving
 from gemini_interactions_mcp.http_protocol import HeaderDeadlineProtocol
 from gemini_interactions_mcp.http_serving import Front, http_app, http_config
 from gemini_interactions_mcp.server import build_server
@@ -24,7 +25,11 @@ LISTEN = {"jsonrpc": "2.0", "id": 5, "method": "subscriptions/listen", "params":
 
 
 @pytest.fixture
-async def front(make_settings: Any) -> AsyncIterator[tuple[Front, str]]:
+async def front(
+    make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Front, str]]:
+    # The deadline under test (not work that must finish): short, to keep the test short.
+    monkeypatch.setattr(http_serving, "BODY_SECONDS", 2.0)
     settings = make_settings(max_attachment_bytes=3)
     app = http_app(build_server(settings), settings, "/mcp")
     async with serving(app) as base:
@@ -68,10 +73,34 @@ async def test_a_stop_ends_an_open_stream_cleanly_and_refuses_new_ones(
                 async for _ in stream.aiter_bytes():
                     pass  # ends without an error: the response was finished
         again = await http.get(url, headers=session)
-        listen = await http.post(url, json=LISTEN, headers=session)
+        listen = await http.post(url, json=LISTEN, headers=ACCEPT)
+        health = await http.get(url.removesuffix("/mcp") + "/healthz")
     for refused in (again, listen):
         assert refused.status_code == 503
         assert "shutting down" in refused.json()["error"]["message"]
+    assert (health.status_code, health.text) == (200, "ok")
+
+
+async def test_a_body_that_does_not_arrive_in_time_ends_the_request(
+    front: tuple[Front, str],
+) -> None:
+    _, url = front
+    host, port = url.removeprefix("http://").split("/")[0].split(":")
+    async with await anyio.connect_tcp(host, int(port)) as stream:
+        head = (
+            f"POST /mcp HTTP/1.1\r\nhost: {host}:{port}\r\ncontent-type: application/json\r\n"
+            "accept: application/json, text/event-stream\r\ncontent-length: 100\r\n\r\n"
+        )
+        await stream.send(head.encode() + b'{"jsonrpc": "2.0"')  # and nothing more
+        answer = b""
+        with anyio.fail_after(30):  # a guard: the deadline is 2 s
+            try:
+                while chunk := await stream.receive():
+                    answer += chunk
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                pass
+    # The request ended (answered or closed) instead of holding its connection.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 ")
 
 
 def test_uvicorn_gets_the_header_deadline_timeouts_cap_and_drain() -> None:

@@ -10,6 +10,8 @@ import anyio
 import pytest
 from mcp import Client
 
+from gemini_interactions_mcp.core.context import ServerContext
+from gemini_interactions_mcp.core.liveness import Liveness
 from gemini_interactions_mcp.server import build_server
 from gemini_interactions_mcp.state.heartbeats import RedisHeartbeats
 from gemini_interactions_mcp.state.records import Chain, ConversationRecord, Lease
@@ -99,3 +101,31 @@ async def test_a_turn_of_a_replica_whose_heartbeat_stopped_is_taken_over_at_once
         await store.close()
     assert taken["status"] == "completed" and "carry on" in taken["text"]
     assert all("busy with another turn" in message for message in busy)
+
+
+class Heard:
+    """Heartbeats as Redis would return them: one process silent, one beating."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    async def beat(self, holder: str, until: float, *, forget_before: float) -> dict[str, float]:
+        return {DEAD: self.now - 1, BEATING: self.now + 10, holder: until}
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_heartbeats_read_long_ago_make_no_one_gone(make_settings: Any) -> None:
+    """A process whose beats stopped getting through (Redis unreachable) trusts every lease
+    rather than taking a live replica's turns over."""
+    now = [1_000_000.0]
+    context = ServerContext(settings=make_settings(), clock=lambda: now[0])
+    liveness = Liveness(context)
+    async with anyio.create_task_group() as tg:
+        await tg.start(liveness.run, Heard(now[0]))
+        tg.cancel_scope.cancel()
+    now[0] += 9  # the beating process's time has passed by now, not when it was read
+    assert liveness.gone(DEAD) and not liveness.gone(BEATING) and not liveness.gone(UNHEARD)
+    now[0] += 2  # past two beats without news
+    assert not liveness.gone(DEAD)

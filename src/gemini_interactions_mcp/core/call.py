@@ -58,7 +58,8 @@ class Call:
         """A scope for one wait: it ends at `deadline` (default: the end of the budget), or
         sooner if the server stops (unless shielded then)."""
         scope = anyio.CancelScope(
-            deadline=self.deadline if deadline is None else deadline, shield=shield
+            deadline=self.deadline if deadline is None else min(deadline, self.deadline),
+            shield=shield,
         )
         self._scopes = [s for s in self._scopes if not s.cancel_called]
         self._scopes.append(scope)

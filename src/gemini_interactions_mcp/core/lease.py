@@ -9,14 +9,14 @@ last write releases the lease with it (one store round trip fewer).
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import anyio
 
-from ..state.base import Store, mutate
+from ..state.base import Store, StoreLockedError, mutate
 from ..state.records import ConversationRecord, Lease
-from .call import Call
+from .call import STOPPING, Call
 from .context import ServerContext
 from .errors import ConversationBusy, ToolError, UnknownHandle
 
@@ -33,6 +33,14 @@ __all__ = [
 
 # A lease outlives its call's budget by this much, so a slow final write still finds it held.
 LEASE_MARGIN = 30.0
+# A write of a turn under way records work Gemini is doing (or did): when another process holds
+# the store locked it is tried again, every so often, for this long.
+PERSIST_SECONDS = 20.0
+_PERSIST_PAUSE = 0.25
+TAKEN_OVER = (
+    "Another server took this conversation's turn over (it found this one unresponsive); "
+    "collect the answer with gemini_continue and no prompt."
+)
 
 Change = Callable[[ConversationRecord], ConversationRecord | None]
 
@@ -55,16 +63,28 @@ class Held:
         """Apply `change` (compare-and-set); with `release`, drop this call's lease in the same
         write. Returns the stored record, or None if it was forgotten meanwhile."""
         token = self.token
+        lost = False
 
         def apply(current: ConversationRecord) -> ConversationRecord | None:
+            nonlocal lost
+            # Only while this call still holds the turn: another process may have taken it
+            # over (believing this one gone), and its writes must not be undone.
+            lost = not _holds(current, token)
+            if lost:
+                return None
             changed = change(current)
-            if release and changed is not None and _holds(changed, token):
+            if release and changed is not None:
                 changed.lease = None
             return changed
 
-        stored = await mutate(
-            self.store, self.record.owner, self.id, apply, clock=self._clock, known=self.record
+        stored = await _persisting(
+            lambda: mutate(
+                self.store, self.record.owner, self.id, apply, clock=self._clock, known=self.record
+            )
         )
+        if lost:
+            self.released = True
+            raise ToolError(TAKEN_OVER)
         if stored is not None:
             self.record = stored
             if release and stored.lease is None:
@@ -84,10 +104,26 @@ class Held:
             return current
 
         with anyio.CancelScope(shield=True):
-            await mutate(
-                self.store, self.record.owner, self.id, drop, clock=None, known=self.record
+            await _persisting(
+                lambda: mutate(
+                    self.store, self.record.owner, self.id, drop, clock=None, known=self.record
+                )
             )
         self.released = True
+
+
+async def _persisting(
+    write: Callable[[], Awaitable[ConversationRecord | None]],
+) -> ConversationRecord | None:
+    """`write`, tried again while the store is locked by another process (for a while)."""
+    give_up = anyio.current_time() + PERSIST_SECONDS
+    while True:
+        try:
+            return await write()
+        except StoreLockedError:
+            if anyio.current_time() >= give_up:
+                raise
+            await anyio.sleep(_PERSIST_PAUSE)
 
 
 def _holds(record: ConversationRecord, token: str) -> bool:
@@ -146,7 +182,8 @@ async def _locked(server: ServerContext, call: Call, conversation_id: str) -> As
     with call.within() as waited:
         await lock.acquire()
     if waited.cancelled_caught:
-        raise ToolError(call.stopping) if call.stopping else busy(conversation_id)
+        # Nothing was sent for this call yet: when the server stops, it is simply refused.
+        raise ToolError(STOPPING) if call.stopping else busy(conversation_id)
     try:
         yield
     finally:

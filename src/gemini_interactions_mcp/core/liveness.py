@@ -24,10 +24,12 @@ __all__ = ["BEAT_SECONDS", "Liveness"]
 
 logger = logging.getLogger(__name__)
 
-# A process beats this often and counts as alive for three beats: a replica that died is
-# known to be gone 10-15 s later (hosts' clocks must agree to within a beat).
+# A process beats this often and counts as alive for three beats. A replica that died is
+# known to be gone within four beats; hosts' clocks must agree to within two.
 BEAT_SECONDS = 5.0
 _ALIVE_FOR = 3 * BEAT_SECONDS
+# Heartbeats read longer ago than this say nothing (Redis did not answer since).
+_FRESH_FOR = 2 * BEAT_SECONDS
 # Processes silent for longer than this are dropped from the heartbeats.
 _FORGET_AFTER = 24 * 3600.0
 
@@ -38,6 +40,7 @@ class Liveness:
     def __init__(self, server: ServerContext) -> None:
         self.server = server
         self._beats: dict[str, float] | None = None
+        self._heard_at = 0.0
 
     def gone(self, holder: str) -> bool:
         """True when `holder` is known not to run any more."""
@@ -46,8 +49,12 @@ class Liveness:
             return True
         if self._beats is None or holder == me:
             return False
+        if self.server.clock() - self._heard_at > _FRESH_FOR:
+            return False  # nothing heard lately: trust leases until they expire
+        # Gone only if its time had already passed when the heartbeats were read: a live
+        # process's time is then at least two beats ahead, whatever happened since.
         until = self._beats.get(holder)
-        return until is not None and until <= self.server.clock()
+        return until is not None and until <= self._heard_at
 
     async def run(
         self, beats: RedisHeartbeats, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -60,7 +67,7 @@ class Liveness:
                 now = self.server.clock()
                 heard = await beats.beat(me, now + _ALIVE_FOR, forget_before=now - _FORGET_AFTER)
                 if heard is not None:
-                    self._beats = heard
+                    self._beats, self._heard_at = heard, now
                 if not started:
                     started = True
                     task_status.started()

@@ -219,12 +219,15 @@ class TurnRunner:
         client = await self.server.client()
         result: Interaction | None = None
         try:
-            # Not cut short when the server stops: with nothing to come back to, the answer
-            # has the whole drain to arrive.
-            with anyio.move_on_after(self.call.remaining()):
+            with self.call.within():
                 result = await client.create_stream(body, on_event=self._on_event)
         except up.StreamError as exc:
             raise ToolError(turn_failed(f"{exc.code}: {exc.message}")) from None
+        if result is None and self.call.stopping:
+            raise ToolError(
+                "This server is shutting down, and with store=false an answer cannot be "
+                "collected later; ask again in a moment (with store=true to make it collectable)."
+            )
         if result is None:
             raise ToolError(
                 f"The answer took longer than the {self.server.settings.call_budget:g} s call "
@@ -296,7 +299,8 @@ class TurnRunner:
         if pending is None:
             if scope.cancelled_caught:
                 raise ToolError(
-                    f"Gemini did not confirm the turn within the {self.call.budget:g} s call "
+                    f"Gemini did not confirm the turn within the "
+                    f"{self.server.settings.call_budget:g} s call "
                     "budget (it may be busy or rate limiting, or it may have started the turn "
                     "anyway, which then cannot be collected); nothing was recorded, so send "
                     "the prompt again in a moment."

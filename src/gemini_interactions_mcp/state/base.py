@@ -69,6 +69,11 @@ class Listing(builtins.list[ConversationRecord]):
         self.unreadable = builtins.list(unreadable)
 
 
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock longer than the store waits for it; the
+    same write may well go through a moment later."""
+
+
 class StoreConflictError(StoreError):
     """A record kept changing under `mutate` until it gave up."""
 

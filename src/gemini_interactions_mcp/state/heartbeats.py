@@ -29,7 +29,10 @@ class RedisHeartbeats:
         if self._client is None:
             from redis.asyncio import Redis
 
-            self._client = Redis.from_url(self.url, decode_responses=True)
+            # A beat that cannot get through soon is as good as none: never wait longer.
+            self._client = Redis.from_url(
+                self.url, decode_responses=True, socket_timeout=5.0, socket_connect_timeout=5.0
+            )
         return self._client
 
     async def beat(

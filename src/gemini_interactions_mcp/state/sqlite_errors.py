@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base import StoreError
+from .base import StoreError, StoreLockedError
 
 if TYPE_CHECKING:
     # Imported where an error is read, like the store itself imports it when opened.
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["StoreLockedError", "is_busy", "locked", "store_error"]
 
 ANOTHER_FILE = "use another --state file"
-
-
-class StoreLockedError(StoreError):
-    """Another process holds the state file's write lock longer than this store waits."""
 
 
 def locked(path: Path) -> StoreLockedError:
