@@ -11,14 +11,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 
 from ..state.base import Store, StoreLockedError, mutate
 from ..state.records import ConversationRecord, Lease
 from .call import STOPPING, Call
-from .context import ServerContext
 from .errors import ConversationBusy, ToolError, UnknownHandle
+
+if TYPE_CHECKING:
+    # Only a type here: the context's limits use this module.
+    from .context import ServerContext
 
 __all__ = [
     "INTERRUPTED",
