@@ -51,6 +51,11 @@ WEATHER = {"name": "get_weather", "parameters": {"type": "object", "properties":
             {"prompt": "x", "title": "t" * 201},
             "title is longer than the 200 characters",
         ),
+        (
+            "gemini_ask",
+            {"prompt": "x", "system_instruction": "s" * 100_001},
+            "system_instruction is longer than the 100,000 characters allowed.",
+        ),
         ("gemini_conversations", {"limit": 0}, "limit must be at least 1."),
         ("gemini_conversations", {"limit": "many"}, "limit must be a whole number."),
         (

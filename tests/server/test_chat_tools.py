@@ -325,11 +325,16 @@ async def test_concurrent_continues_never_fork_the_conversation(make_settings: A
 async def test_call_past_the_budget_returns_in_progress_then_collects(make_settings: Any) -> None:
     async with connect(make_settings(call_budget=2.0)) as client:
         # 20 deltas, 250 ms apart: the answer cannot be ready within one 2 s budget.
+        began = anyio.current_time()
         started = ok(
             await client.call_tool("gemini_ask", {"prompt": "slow [[chars 240]] [[delay 250]]"})
         )
+        took = anyio.current_time() - began
         assert started["status"] == "in_progress"
         assert any("no prompt" in n for n in started["notes"])
+        # The note tells the time the call really waited (not, say, the budget's figure).
+        (said,) = [n for n in started["notes"] if n.startswith("Still running after")]
+        assert abs(int(said.split()[3]) - took) <= 1
         cid = started["conversation_id"]
         # A new prompt must wait until the running answer is collected.
         assert "still being generated" in error(
