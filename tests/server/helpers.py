@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
@@ -41,6 +42,45 @@ def error(result: CallToolResult) -> str:
     return text_of(result)
 
 
+async def ask_until_writing(
+    client: Client, prompt: str, then: Callable[[], Awaitable[None]]
+) -> CallToolResult:
+    """`gemini_ask` with `prompt`; once the answer streams (its id recorded), run `then` while
+    the call goes on; the call's result."""
+    writing = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        if message and message.startswith("writing"):
+            writing.set()
+
+    result: list[CallToolResult] = []
+
+    async def ask() -> None:
+        result.append(
+            await client.call_tool("gemini_ask", {"prompt": prompt}, progress_callback=on_progress)
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(ask)
+        with anyio.fail_after(30):
+            await writing.wait()
+        await then()
+    return result[0]
+
+
+async def collect(client: Client, answer: dict[str, Any]) -> dict[str, Any]:
+    """Collect an answer returned `in_progress` with `gemini_continue` and no prompt, as a
+    client following the tools' notes does, until it is no longer running."""
+    with anyio.fail_after(60):
+        while answer["status"] == "in_progress":
+            answer = ok(
+                await client.call_tool(
+                    "gemini_continue", {"conversation_id": answer["conversation_id"]}
+                )
+            )
+    return answer
+
+
 class ProgressLog:
     """A progress callback that records every notification."""
 
@@ -63,7 +103,6 @@ class ProgressLog:
 async def counting_proxy(target: str) -> AsyncIterator[tuple[str, list[int]]]:
     """A loopback TCP proxy to `target` (http://host:port); yields its URL and a one-item list
     counting the connections it accepted."""
-    import anyio
     from anyio.abc import SocketStream
 
     host, port = target.removeprefix("http://").rsplit(":", 1)

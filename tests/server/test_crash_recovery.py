@@ -31,6 +31,20 @@ def dead_holder() -> str:
     return f"{socket.gethostname()}/{dead_pid()}/0123456789ab"
 
 
+def a_research_start_cut_short() -> ConversationRecord:
+    """A research whose server died while it started, before Gemini's answer was recorded."""
+    now = time.time()
+    return ConversationRecord(
+        id="r_cut",
+        owner="local",
+        kind="research",
+        research=ResearchState(query="cut", started_at=now - 5),
+        lease=Lease(token="start", until=now + 300, holder=dead_holder()),
+        created_at=now - 5,
+        updated_at=now - 5,
+    )
+
+
 async def a_store_with(record: ConversationRecord) -> MemoryStore:
     store = MemoryStore()
     await store.open()
@@ -111,17 +125,7 @@ async def test_a_lease_of_a_live_caller_still_makes_others_wait(make_settings: A
 async def test_a_research_start_cut_short_fails_at_once_with_a_sentence(
     make_settings: Any,
 ) -> None:
-    now = time.time()
-    record = ConversationRecord(
-        id="r_cut",
-        owner="local",
-        kind="research",
-        research=ResearchState(query="cut", started_at=now - 5),
-        lease=Lease(token="start", until=now + 300, holder=dead_holder()),
-        created_at=now - 5,
-        updated_at=now - 5,
-    )
-    store = await a_store_with(record)
+    store = await a_store_with(a_research_start_cut_short())
     async with connect(make_settings(), store=store) as client:
         first = ok(await client.call_tool("deep_research_status", {"research_id": "r_cut"}))
         later = ok(await client.call_tool("deep_research_status", {"research_id": "r_cut"}))
@@ -196,17 +200,7 @@ async def test_a_killed_server_s_turn_is_collected_at_once_after_a_restart(
 async def test_a_research_start_cut_short_is_listed_failed_and_not_counted_as_running(
     make_settings: Any,
 ) -> None:
-    now = time.time()
-    record = ConversationRecord(
-        id="r_cut",
-        owner="local",
-        kind="research",
-        research=ResearchState(query="cut", started_at=now - 5),
-        lease=Lease(token="start", until=now + 300, holder=dead_holder()),
-        created_at=now - 5,
-        updated_at=now - 5,
-    )
-    store = await a_store_with(record)
+    store = await a_store_with(a_research_start_cut_short())
     async with connect(make_settings(max_running_research=1), store=store) as client:
         listing = ok(await client.call_tool("gemini_conversations", {}))
         started = ok(await client.call_tool("deep_research_start", {"query": "a new one"}))

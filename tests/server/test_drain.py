@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 
@@ -13,7 +12,7 @@ from gemini_interactions_mcp.core.call import STOPPED, STOPPING
 from gemini_interactions_mcp.server import build_server
 from gemini_interactions_mcp.state.memory import MemoryStore
 
-from .helpers import error, ok
+from .helpers import ask_until_writing, collect, error, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -26,67 +25,28 @@ async def test_a_stop_returns_a_turn_in_flight_as_collectable_and_refuses_new_ca
     await store.open()
     server = build_server(settings, store=store)
     async with Client(server) as client:
-        writing = anyio.Event()
 
-        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            if message and message.startswith("writing"):
-                writing.set()
-
-        cut: dict[str, Any] = {}
-
-        async def ask() -> None:
-            result = await client.call_tool(
-                "gemini_ask",
-                {"prompt": "long [[chars 1200]] [[delay 60]]"},
-                progress_callback=on_progress,
-            )
-            cut.update(ok(result))
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(ask)
-            with anyio.fail_after(30):
-                await writing.wait()
+        async def stop() -> None:
             assert server.running is not None
             server.running.in_flight.stop(0)
+
+        cut = ok(await ask_until_writing(client, "long [[chars 1200]] [[delay 60]]", stop))
         refused = error(await client.call_tool("gemini_conversations", {}))
     assert cut["status"] == "in_progress" and STOPPED in cut["notes"]
     assert refused == STOPPING
     # Another server on the same state (a replica, or this one restarted) collects it.
     async with Client(build_server(settings, store=store)) as other:
-        result = cut
-        with anyio.fail_after(60):
-            while result["status"] == "in_progress":
-                result = ok(
-                    await other.call_tool(
-                        "gemini_continue", {"conversation_id": cut["conversation_id"]}
-                    )
-                )
+        result = await collect(other, cut)
     assert result["status"] == "completed" and result["text"].startswith("turn 1: long")
 
 
 async def test_a_stop_gives_calls_in_flight_their_grace_to_finish(make_settings: Any) -> None:
     server = build_server(make_settings(call_budget=60.0))
     async with Client(server) as client:
-        writing = anyio.Event()
 
-        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            if message and message.startswith("writing"):
-                writing.set()
-
-        done: dict[str, Any] = {}
-
-        async def ask() -> None:
-            result = await client.call_tool(
-                "gemini_ask",
-                {"prompt": "short [[chars 200]] [[delay 20]]"},
-                progress_callback=on_progress,
-            )
-            done.update(ok(result))
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(ask)
-            with anyio.fail_after(30):
-                await writing.wait()
+        async def stop() -> None:
             assert server.running is not None
             server.running.in_flight.stop(30)  # far more than the answer needs
+
+        done = ok(await ask_until_writing(client, "short [[chars 200]] [[delay 20]]", stop))
     assert done["status"] == "completed" and done["text"].startswith("turn 1: short")

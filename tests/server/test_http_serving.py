@@ -7,7 +7,6 @@ import signal
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import httpx2
@@ -19,7 +18,7 @@ from gemini_interactions_mcp.state.sqlite import SqliteStore
 from tests.messages import INITIALIZE, INITIALIZED
 from tests.reliability import fault
 
-from .helpers import ok
+from .helpers import ask_until_writing, collect, ok
 from .processes import free_port, spawn, start_http, stop, wait_for_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -138,30 +137,15 @@ async def test_sigterm_drains_a_turn_in_flight_into_a_collectable_answer(
 ) -> None:
     state, log = tmp_path / "state.sqlite3", tmp_path / "http.log"
     proc, url = start_http(emulator_process, state, log, GEMINI_MCP_DRAIN_SECONDS="2")
-    writing = anyio.Event()
-    cut: dict[str, Any] = {}
-
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        if message and message.startswith("writing"):
-            writing.set()
-
     try:
         async with Client(url) as client:
             await client.list_tools()  # the client checks results against them
 
-            async def ask() -> None:
-                result = await client.call_tool(
-                    "gemini_ask",
-                    {"prompt": "drained [[chars 1200]] [[delay 100]]"},
-                    progress_callback=on_progress,
-                )
-                cut.update(ok(result))
-
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(ask)
-                with anyio.fail_after(30):
-                    await writing.wait()
+            async def sigterm() -> None:
                 proc.send_signal(signal.SIGTERM)
+
+            prompt = "drained [[chars 1200]] [[delay 100]]"
+            cut = ok(await ask_until_writing(client, prompt, sigterm))
         exits(proc)
     finally:
         stop(proc)
@@ -169,14 +153,7 @@ async def test_sigterm_drains_a_turn_in_flight_into_a_collectable_answer(
     proc, url = start_http(emulator_process, state, log)
     try:
         async with Client(url) as client:
-            result = cut
-            with anyio.fail_after(60):
-                while result["status"] == "in_progress":
-                    result = ok(
-                        await client.call_tool(
-                            "gemini_continue", {"conversation_id": cut["conversation_id"]}
-                        )
-                    )
+            result = await collect(client, cut)
     finally:
         stop(proc)
     assert result["status"] == "completed" and result["text"].startswith("turn 1: drained")

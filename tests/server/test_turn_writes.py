@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 
@@ -17,7 +16,7 @@ from gemini_interactions_mcp.state.memory import MemoryStore
 from gemini_interactions_mcp.state.records import ConversationRecord, Lease
 from tests.reliability import fault
 
-from .helpers import error, ok
+from .helpers import ask_until_writing, error, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -40,29 +39,6 @@ class BrieflyLocked(MemoryStore):
             self.refused += 1
             raise StoreLockedError("another process holds the state store locked")
         return await super().update(record, expected_version=expected_version)
-
-
-async def ask_until_writing(client: Client, prompt: str, then: Any) -> Any:
-    """Ask; once the answer streams (its id recorded), run `then`; the call's result."""
-    writing = anyio.Event()
-
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        if message and message.startswith("writing"):
-            writing.set()
-
-    result: list[Any] = []
-
-    async def ask() -> None:
-        result.append(
-            await client.call_tool("gemini_ask", {"prompt": prompt}, progress_callback=on_progress)
-        )
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(ask)
-        with anyio.fail_after(30):
-            await writing.wait()
-        await then()
-    return result[0]
 
 
 @fault(
