@@ -77,7 +77,8 @@ class Front:
         if declared is not None and declared > self.limit:
             await _refuse(send, 413, self.too_large)
             return
-        request = _Request(self, receive, send, stream=self._is_stream(scope))
+        mcp = scope["path"].rstrip("/") == self.path.rstrip("/")
+        request = _Request(self, receive, send, stream=mcp and _wants_events(scope), mcp=mcp)
         if request.long_lived and self.closing:
             await _refuse(send, 503, _SHUTTING_DOWN)
             return
@@ -88,7 +89,7 @@ class Front:
         finally:
             self._requests.discard(request)
         if request.scope.cancelled_caught:
-            await request.end()  # a clean end of the stream, so the client reconnects
+            await request.end()
 
     def close_streams(self) -> None:
         """End every long-lived request now, and refuse new ones."""
@@ -97,21 +98,25 @@ class Front:
             if request.long_lived:
                 request.scope.cancel()
 
-    def _is_stream(self, scope: Scope) -> bool:
-        """A GET of the MCP endpoint's event stream (a handshake-era session's)."""
-        if scope["method"] != "GET" or scope["path"].rstrip("/") != self.path.rstrip("/"):
-            return False
-        return any(
-            name == b"accept" and b"text/event-stream" in value for name, value in scope["headers"]
-        )
+
+def _wants_events(scope: Scope) -> bool:
+    """A GET of an event stream (a handshake-era session's)."""
+    if scope["method"] != "GET":
+        return False
+    return any(
+        name == b"accept" and b"text/event-stream" in value for name, value in scope["headers"]
+    )
 
 
 class _Request:
     """One request passing through: its body's deadline, whether it is long-lived, and its
     response (which a stop may end early)."""
 
-    def __init__(self, front: Front, receive: Receive, send: Send, *, stream: bool) -> None:
+    def __init__(
+        self, front: Front, receive: Receive, send: Send, *, stream: bool, mcp: bool
+    ) -> None:
         self.front = front
+        self.mcp = mcp  # a request of the MCP endpoint, whose body limit is the front's
         self._receive = receive
         self._send = send
         self.long_lived = stream
@@ -121,15 +126,20 @@ class _Request:
         self._seen = 0
         self._peek: list[bytes] | None = []
         self._started = self._ended = self._replaced = False
+        self.too_slow = False
 
     async def receive(self) -> Message:
+        if self.too_slow:
+            return {"type": "http.disconnect"}
         if self._body_done:
             return await self._receive()
         with anyio.move_on_after(max(0.0, self._body_by - anyio.current_time())):
             message = await self._receive()
             self._take(message)
             return message
-        # The body did not arrive in time: to the app, the client went away.
+        # The body did not arrive in time: the request ends here, answered 408 by the front.
+        self.too_slow = True
+        self.scope.cancel()
         return {"type": "http.disconnect"}
 
     def _take(self, message: Message) -> None:
@@ -151,7 +161,7 @@ class _Request:
             self._peek = None
 
     async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message["status"] == 413:
+        if self.mcp and message["type"] == "http.response.start" and message["status"] == 413:
             # The app's own body limit: answered with the sentence that names it.
             self._replaced = True
             await _refuse(self._send, 413, self.front.too_large)
@@ -159,16 +169,25 @@ class _Request:
             return
         if self._replaced:
             return
+        await self._send(message)
+        # Noted once sent: a response cut short by a stop is ended from what really went out.
         if message["type"] == "http.response.start":
             self._started = True
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
             self._ended = True
-        await self._send(message)
 
     async def end(self) -> None:
+        """Finish a response its request was cut short of (a stop, or a body too slow)."""
         if not self._started:
-            await _refuse(self._send, 503, _SHUTTING_DOWN)
+            if self.too_slow:
+                sentence = (
+                    f"The request body did not arrive within {BODY_SECONDS:g} s; send it again."
+                )
+                await _refuse(self._send, 408, sentence)
+            else:
+                await _refuse(self._send, 503, _SHUTTING_DOWN)
         elif not self._ended:
+            # A clean end of the stream, so the client reconnects.
             await self._send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

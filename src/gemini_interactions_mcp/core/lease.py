@@ -45,6 +45,11 @@ TAKEN_OVER = (
     "Another server took this conversation's turn over (it found this one unresponsive); "
     "collect the answer with gemini_continue and no prompt."
 )
+TAKEN_OVER_UNRECORDED = (
+    "Another server took this conversation over (it found this one unresponsive) before this "
+    "prompt was recorded; collect what that server recorded with gemini_continue and no "
+    "prompt, then send the prompt again."
+)
 
 Change = Callable[[ConversationRecord], ConversationRecord | None]
 
@@ -57,15 +62,19 @@ class Held:
         self.record = record
         self.token = token
         self.released = False
+        self.lost = False  # another process took the record over
         self._clock = server.clock
 
     @property
     def id(self) -> str:
         return self.record.id
 
-    async def write(self, change: Change, *, release: bool = False) -> ConversationRecord | None:
+    async def write(
+        self, change: Change, *, release: bool = False, taken_over: str = TAKEN_OVER
+    ) -> ConversationRecord | None:
         """Apply `change` (compare-and-set); with `release`, drop this call's lease in the same
-        write. Returns the stored record, or None if it was forgotten meanwhile."""
+        write. Returns the stored record, or None if it was forgotten meanwhile. Refused with
+        `taken_over` when another process holds the record now."""
         token = self.token
         lost = False
 
@@ -87,8 +96,8 @@ class Held:
             )
         )
         if lost:
-            self.released = True
-            raise ToolError(TAKEN_OVER)
+            self.released = self.lost = True
+            raise ToolError(taken_over)
         if stored is not None:
             self.record = stored
             if release and stored.lease is None:

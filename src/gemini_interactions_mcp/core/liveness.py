@@ -25,7 +25,8 @@ __all__ = ["BEAT_SECONDS", "Liveness"]
 logger = logging.getLogger(__name__)
 
 # A process beats this often and counts as alive for three beats. A replica that died is
-# known to be gone within four beats; hosts' clocks must agree to within two.
+# known to be gone within four beats; hosts' clocks must agree to within two beats, less the
+# time a beat takes to reach Redis (at most a beat: the client's socket timeout).
 BEAT_SECONDS = 5.0
 _ALIVE_FOR = 3 * BEAT_SECONDS
 # Heartbeats read longer ago than this say nothing (Redis did not answer since).

@@ -32,6 +32,11 @@ from .results import REPORT_URI, Answer, Research, ResearchProgressView
 
 __all__ = ["ORPHAN_GRACE", "ResearchService"]
 _STORE_POLL = 1.0
+RESEARCH_TAKEN_OVER = (
+    "Another server took this research over (it found this one unresponsive) while its plan "
+    "was confirmed, so the run Gemini began on the plan ({run}) was not recorded; check the "
+    "research with deep_research_status before confirming again."
+)
 _RECENT = 5
 
 
@@ -249,7 +254,9 @@ class ResearchService:
                     current.interaction_ids.append(interaction.id)
                     return current
 
-                await held.write(run, release=True)
+                await held.write(
+                    run, release=True, taken_over=RESEARCH_TAKEN_OVER.format(run=interaction.id)
+                )
                 self.monitor.track(self.call.owner, record.id)
         return Answer(
             conversation_id=record.id,

@@ -42,7 +42,7 @@ from .costs import add_to, charge, priced, with_total
 from .errors import ToolError
 from .failures import turn_failed
 from .inputs import parse_json_answer
-from .lease import INTERRUPTED, Held, hold, hold_new
+from .lease import INTERRUPTED, TAKEN_OVER_UNRECORDED, Held, hold, hold_new
 from .paging import cut
 from .results import Answer
 
@@ -99,7 +99,7 @@ class TurnRunner:
                 # A first turn that never got going leaves no conversation behind (it would
                 # otherwise become the caller's "latest" and swallow the next continue).
                 chain = held.record.chain
-                if chain.head is None and chain.pending is None:
+                if chain.head is None and chain.pending is None and not held.lost:
                     with anyio.CancelScope(shield=True):
                         await held.store.delete(held.record.owner, held.id)
                 raise
@@ -194,8 +194,9 @@ class TurnRunner:
             if pending is None:
                 interaction_id = _interaction_id(event)
                 if interaction_id:
-                    pending = turn.pending(interaction_id)
-                    await held.write(_pending(pending))
+                    recorded = turn.pending(interaction_id)
+                    await held.write(_pending(recorded), taken_over=TAKEN_OVER_UNRECORDED)
+                    pending = recorded  # only once the store has it: then it can be collected
                     scope.shield = False
                     scope.deadline = self._stream_deadline()
             await self._on_event(event)
