@@ -72,3 +72,10 @@ def test_the_body_limit_leaves_room_for_a_turn_s_attachments() -> None:
     message = body_too_large(settings)
     assert message.startswith("The request body is over this server's limit of 35 MB")
     assert "attachments may total 20 MB" in message
+
+
+def test_the_public_url_s_host_is_accepted_without_naming_it_again() -> None:
+    settings = Settings(host="0.0.0.0", public_url="https://mcp.example.com/mcp")
+    assert host_problem(settings) is None
+    assert accepts(settings, "mcp.example.com", "https://mcp.example.com")
+    assert not accepts(settings, "evil.example")

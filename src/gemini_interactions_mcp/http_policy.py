@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from mcp.server.transport_security import TransportSecuritySettings
 
@@ -25,6 +26,7 @@ __all__ = [
     "MAX_CONNECTIONS",
     "body_limit",
     "body_too_large",
+    "host_names",
     "host_problem",
     "transport_security",
 ]
@@ -43,9 +45,21 @@ MAX_CONNECTIONS = 1000
 _BODY_ROOM = 8 * 1024 * 1024
 
 
+def host_names(settings: Settings) -> list[str]:
+    """The host names clients may reach the server by: loopback's when it listens there, the
+    allowed ones, and the public URL's (OAuth's audience, as clients reach the server)."""
+    names = [*LOOPBACK_NAMES] if settings.is_loopback else []
+    names += [name.strip().lower() for name in settings.allowed_hosts if name.strip()]
+    if settings.public_url:
+        public = urlsplit(settings.public_url).netloc.rsplit("@", 1)[-1].lower()
+        if public and public not in names:
+            names.append(public)
+    return names
+
+
 def host_problem(settings: Settings) -> str | None:
     """Why HTTP cannot be served as configured (None: it can), in one sentence."""
-    if settings.is_loopback or settings.allowed_hosts:
+    if host_names(settings):
         return None
     return (
         f"Serving HTTP on {settings.host} needs the host names clients reach it by, for the "
@@ -58,8 +72,7 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     """Host and Origin checks for the configured bind address and allowed host names."""
     if ANY_HOST in settings.allowed_hosts:
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    names = [*LOOPBACK_NAMES] if settings.is_loopback else []
-    names += [name.strip().lower() for name in settings.allowed_hosts if name.strip()]
+    names = host_names(settings)
     hosts: list[str] = []
     origins: list[str] = []
     for name in names:
