@@ -62,6 +62,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+# A bench is one caller making hundreds of calls a minute: the limits that protect a shared
+# key from one person would refuse most of them.
+UNLIMITED = {"GEMINI_MCP_CALLS_PER_MINUTE": "0", "GEMINI_MCP_MAX_RUNNING_RESEARCH": "0"}
+
+
 def start_emulator(log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """``gemini-interactions-mcp emulator`` on a free port; returns it and its base URL."""
     port = free_port()
@@ -75,7 +80,7 @@ def start_server(base_url: str, state: str, log: Path) -> tuple[subprocess.Popen
     port = free_port()
     args = ["-m", "gemini_interactions_mcp", "--transport", "http", "--port", str(port)]
     args += ["--base-url", base_url, "--state", state]
-    proc = spawn(args, log, GEMINI_API_KEY=KEY)
+    proc = spawn(args, log, GEMINI_API_KEY=KEY, **UNLIMITED)
     wait_for_port(port, proc)
     return proc, f"http://127.0.0.1:{port}/mcp"
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import anyio
 from _procs import (
     KEY,
+    UNLIMITED,
     free_port,
     load,
     spawn,
@@ -120,7 +121,7 @@ def start_server(
         args = [str(HERE / "_cprofile_server.py"), str(stats), *args]
     else:
         args = ["-m", "gemini_interactions_mcp", *args]
-    proc = spawn(args, directory / "server.log", GEMINI_API_KEY=KEY)
+    proc = spawn(args, directory / "server.log", GEMINI_API_KEY=KEY, **UNLIMITED)
     wait_for_port(port, proc)
     return proc, f"http://127.0.0.1:{port}/mcp", stats
 
