@@ -266,7 +266,7 @@ def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Set
     the environment variable or the file's key) and what is expected.
     """
     file_values = _read_config_file(config_file) if config_file is not None else {}
-    from_env = _names_set_by_env()
+    from_env = _read_environment()
     try:
         return _merge(flags, file_values, from_env)
     except ValidationError as exc:
@@ -287,12 +287,15 @@ def load_settings(flags: dict[str, Any], config_file: Path | None = None) -> Set
 
 def _variable(name: str) -> str:
     """The environment variable a setting was read from."""
+    environ = {key.upper() for key in os.environ}
     names = variables(name)
-    return next((n for n in names if os.environ.get(n)), names[-1])
+    return next((n for n in names if n.upper() in environ), names[-1])
 
 
-def _merge(flags: dict[str, Any], file_values: dict[str, Any], from_env: set[str]) -> Settings:
-    values = {**file_values, **_read_environment(), **flags}
+def _merge(
+    flags: dict[str, Any], file_values: dict[str, Any], from_env: dict[str, str]
+) -> Settings:
+    values = {**file_values, **from_env, **flags}
     # The Google SDKs' own switch counts as the environment: below a flag, above the file.
     if "backend" not in flags and "backend" not in from_env and _vertex_requested():
         values["backend"] = "vertex"
@@ -317,10 +320,6 @@ def variables(name: str) -> list[str]:
     (``GEMINI_API_KEY`` / ``GOOGLE_API_KEY``), else ``GEMINI_MCP_NAME``."""
     aliases = getattr(Settings.model_fields[name].validation_alias, "choices", None) or ()
     return [a for a in aliases if isinstance(a, str)] or [_ENV_PREFIX + name.upper()]
-
-
-def _names_set_by_env() -> set[str]:
-    return set(_read_environment())
 
 
 def _vertex_requested() -> bool:

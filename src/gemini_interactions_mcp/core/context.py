@@ -85,14 +85,19 @@ class ServerContext:
             self._catalog = ModelCatalog(self)
         return self._catalog
 
-    def holder_gone(self, holder: str) -> bool:
-        """True when the process `holder` names is known not to run any more (its leases are
-        nobody's)."""
+    @property
+    def liveness(self) -> Liveness:
+        """Which server processes still run (their leases are trusted, no one else's)."""
         if self._liveness is None:
             from .liveness import Liveness
 
             self._liveness = Liveness(self)
-        return self._liveness.gone(holder)
+        return self._liveness
+
+    def holder_gone(self, holder: str) -> bool:
+        """True when the process `holder` names is known not to run any more (its leases are
+        nobody's)."""
+        return self.liveness.gone(holder)
 
     @property
     def call_rate(self) -> CallRate:
@@ -201,8 +206,7 @@ class ServerContext:
             if self.on_fatal is not None:
                 self.on_fatal(message)
             raise StartupError(message) from None
-        await self.share_events()
-        await self.share_liveness()
+        await self.share_with_replicas()
         await self.monitor()
 
     def on_research_update(self, listener: Callable[[str], Awaitable[None]]) -> None:
@@ -224,31 +228,23 @@ class ServerContext:
             except Exception:
                 logger.exception("a research update listener failed for %s", research_id)
 
-    async def share_events(self) -> None:
-        """With a Redis store, hear the research updates every replica announces."""
-        if not self.settings.state.strip().startswith(("redis://", "rediss://", "unix://")):
+    async def share_with_replicas(self) -> None:
+        """With a Redis store, hear the research updates every replica announces, and beat
+        for this process while hearing whose heartbeat stopped."""
+        from ..state import is_redis
+
+        url = self.settings.state.strip()
+        if not is_redis(url):
             return
         if self._tasks is None:
             raise RuntimeError("the server context has no task group to run in")
         from ..state.events import RedisEvents
+        from ..state.heartbeats import RedisHeartbeats
 
-        events = RedisEvents(self.settings.state.strip())
+        events = RedisEvents(url)
         await self._tasks.start(events.run, self._deliver)
         self._events = events
-
-    async def share_liveness(self) -> None:
-        """With a Redis store, beat for this process and hear whose heartbeat stopped."""
-        url = self.settings.state.strip()
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            return
-        if self._tasks is None:
-            raise RuntimeError("the server context has no task group to run in")
-        from ..state.heartbeats import RedisHeartbeats
-        from .liveness import Liveness
-
-        if self._liveness is None:
-            self._liveness = Liveness(self)
-        await self._tasks.start(self._liveness.run, RedisHeartbeats(url))
+        await self._tasks.start(self.liveness.run, RedisHeartbeats(url))
 
     def use_monitor(self, monitor: ResearchMonitor) -> None:
         """Adopt a monitor already running (tests)."""

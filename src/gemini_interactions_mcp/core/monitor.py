@@ -42,7 +42,7 @@ MAX_POLL_INTERVAL = 30.0
 MAX_STREAM_FAILURES = 3
 # One process follows a research upstream at a time (replicas share the store): it holds the
 # watch for this long and renews it a third of the way in; when it dies another takes over at
-# the next look (its own process on this host at once, a replica's once the watch expires).
+# the next look (at once when its process is known to be gone, else once the watch expires).
 WATCH_SECONDS = 15.0
 # How often every replica looks for running research nobody follows.
 RESCAN_SECONDS = 3.0

@@ -99,8 +99,9 @@ class ResearchService:
                 await store.delete(self.call.owner, record.id)
                 raise ToolError(
                     f"Gemini did not confirm the research start within the "
-                    f"{self.call.budget:g} s call budget (it may be busy or rate limiting, or "
-                    "it may have begun the research anyway, which then cannot be followed); "
+                    f"{self.server.settings.call_budget:g} s call budget (it may be busy or "
+                    "rate limiting, or it may have begun the research anyway, which then cannot "
+                    "be followed); "
                     "nothing was recorded, so start it again in a moment."
                 )
             stored = await self._started(record.id, interaction)

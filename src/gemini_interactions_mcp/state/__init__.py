@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .base import Store
 
-__all__ = ["open_store"]
+__all__ = ["is_redis", "open_store"]
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def is_redis(spec: str) -> bool:
+    """True when the state store `spec` names is Redis (shared by replicas)."""
+    return spec.strip().startswith(_REDIS_SCHEMES)
 
 
 def open_store(spec: str) -> Store:
@@ -25,7 +32,7 @@ def open_store(spec: str) -> Store:
         from .memory import MemoryStore
 
         return MemoryStore()
-    if spec.startswith(("redis://", "rediss://", "unix://")):
+    if is_redis(spec):
         from .redis import RedisStore
 
         return RedisStore(spec)
