@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+#: What a streamable HTTP client accepts in answer to a POST.
+ACCEPT = {"accept": "application/json, text/event-stream"}
 INITIALIZE: dict[str, Any] = {
     "jsonrpc": "2.0",
     "id": 1,

@@ -14,19 +14,10 @@ from gemini_interactions_mcp.cli import HTTP_PATH
 from gemini_interactions_mcp.server import build_server
 from gemini_interactions_mcp.settings import Settings
 
+from .. import messages
 from ..serving import serving
 
-ACCEPT = {"accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "0"},
-    },
-}
+ACCEPT, INITIALIZE = messages.ACCEPT, messages.INITIALIZE
 
 
 @asynccontextmanager

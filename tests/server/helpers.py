@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import httpx2
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
 from gemini_interactions_mcp.server import build_server
 from gemini_interactions_mcp.settings import Settings
+from tests.messages import ACCEPT, INITIALIZE, INITIALIZED
 
 MODES = ["auto", "legacy"]
 
@@ -66,6 +68,15 @@ async def ask_until_writing(
             await writing.wait()
         await then()
     return result[0]
+
+
+async def open_session(http: httpx2.AsyncClient, url: str) -> dict[str, str]:
+    """Open a handshake-era MCP session over HTTP; the headers its later requests carry."""
+    opened = await http.post(url, json=INITIALIZE, headers=ACCEPT)
+    session = {**ACCEPT, "mcp-session-id": opened.headers["mcp-session-id"]}
+    session["mcp-protocol-version"] = INITIALIZE["params"]["protocolVersion"]
+    await http.post(url, json=INITIALIZED, headers=session)
+    return session
 
 
 async def collect(client: Client, answer: dict[str, Any]) -> dict[str, Any]:

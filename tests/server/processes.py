@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.messages import INITIALIZE
 
-__all__ = ["INITIALIZE", "KEY", "child_env", "dead_pid", "free_port", "spawn", "start_http", "stop"]
+__all__ = [
+    "INITIALIZE",
+    "KEY",
+    "child_env",
+    "dead_pid",
+    "emulator_running",
+    "free_port",
+    "spawn",
+    "start_http",
+    "stop",
+]
 
 
 def free_port() -> int:
@@ -28,8 +40,8 @@ def wait_for_port(
         if proc.poll() is not None:
             raise RuntimeError(f"process exited early with {proc.returncode}")
         try:
-            # fast-ok: one probe of a loopback port; the loop above has the real deadline.
-            with socket.create_connection((host, port), timeout=0.2):
+            # A loopback port accepts or refuses at once; the loop above has the deadline.
+            with socket.create_connection((host, port), timeout=2.0):
                 return
         except OSError:
             time.sleep(0.05)
@@ -77,6 +89,21 @@ def start_http(url: str, state: Path, log: Path, **env: str) -> tuple[subprocess
     )
     wait_for_port(port, proc)
     return proc, f"http://127.0.0.1:{port}/mcp"
+
+
+@contextlib.contextmanager
+def emulator_running(log: Path, research_seconds: float) -> Iterator[str]:
+    """`gemini-interactions-mcp emulator` as a process whose research runs take
+    `research_seconds`; yields its base URL and stops it afterwards."""
+    port = free_port()
+    proc = spawn(
+        ["emulator", "--port", str(port), "--research-seconds", f"{research_seconds:g}"], log
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
 
 
 def dead_pid() -> int:

@@ -15,12 +15,13 @@ from gemini_interactions_mcp.http_protocol import HeaderDeadlineProtocol
 from gemini_interactions_mcp.http_serving import Front, http_app, http_config
 from gemini_interactions_mcp.server import build_server
 from gemini_interactions_mcp.settings import Settings
-from tests.messages import INITIALIZE, INITIALIZED
+from tests.messages import ACCEPT, INITIALIZE
 from tests.serving import serving
+
+from .helpers import open_session
 
 pytestmark = pytest.mark.anyio
 
-ACCEPT = {"accept": "application/json, text/event-stream"}
 LISTEN = {"jsonrpc": "2.0", "id": 5, "method": "subscriptions/listen", "params": {}}
 
 
@@ -62,10 +63,7 @@ async def test_a_stop_ends_an_open_stream_cleanly_and_refuses_new_ones(
 ) -> None:
     app, url = front
     async with httpx2.AsyncClient(timeout=30) as http:
-        opened = await http.post(url, json=INITIALIZE, headers=ACCEPT)
-        session = {**ACCEPT, "mcp-session-id": opened.headers["mcp-session-id"]}
-        session["mcp-protocol-version"] = INITIALIZE["params"]["protocolVersion"]
-        await http.post(url, json=INITIALIZED, headers=session)
+        session = await open_session(http, url)
         async with http.stream("GET", url, headers=session) as stream:
             assert stream.status_code == 200
             app.close_streams()

@@ -15,15 +15,14 @@ from mcp import Client, MCPError
 
 from gemini_interactions_mcp.core.call import STOPPED
 from gemini_interactions_mcp.state.sqlite import SqliteStore
-from tests.messages import INITIALIZE, INITIALIZED
+from tests.messages import ACCEPT, INITIALIZE
 from tests.reliability import fault
 
-from .helpers import ask_until_writing, collect, ok
-from .processes import free_port, spawn, start_http, stop, wait_for_port
+from .helpers import ask_until_writing, collect, ok, open_session
+from .processes import emulator_running, start_http, stop
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-ACCEPT = {"accept": "application/json, text/event-stream"}
 # A guard against a hang: a drain that waited for its streams would take over a minute.
 EXIT_GUARD = 30
 
@@ -31,13 +30,8 @@ EXIT_GUARD = 30
 @pytest.fixture
 def slow_research_emulator(tmp_path: Path) -> Iterator[str]:
     """An emulator whose research runs long enough to be stopped in the middle."""
-    port = free_port()
-    proc = spawn(["emulator", "--port", str(port), "--research-seconds", "60"], tmp_path / "e.log")
-    try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with emulator_running(tmp_path / "e.log", 60) as url:
+        yield url
 
 
 async def watched(store: SqliteStore) -> None:
@@ -179,10 +173,7 @@ async def test_sigterm_closes_open_streams_and_hands_research_over(
         with anyio.fail_after(30):
             await watched(store)
         async with httpx2.AsyncClient(timeout=30) as http:
-            opened = await http.post(url, json=INITIALIZE, headers=ACCEPT)
-            session = {**ACCEPT, "mcp-session-id": opened.headers["mcp-session-id"]}
-            session["mcp-protocol-version"] = INITIALIZE["params"]["protocolVersion"]
-            await http.post(url, json=INITIALIZED, headers=session)
+            session = await open_session(http, url)
             async with http.stream("GET", url, headers=session) as stream:
                 assert stream.status_code == 200
                 proc.send_signal(signal.SIGTERM)

@@ -33,7 +33,13 @@ from tests.reliability import fault
 
 from .fault_proxy import Exchange, Point, Trap, fault_proxy
 from .helpers import ok
-from .processes import KEY, child_env, free_port, spawn, start_http, stop, wait_for_port
+from .processes import (
+    KEY,
+    child_env,
+    emulator_running,
+    start_http,
+    stop,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -51,14 +57,8 @@ GUARD = 60
 @pytest.fixture(scope="module")
 def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The emulator process, with research that takes half a second."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    proc = spawn(["emulator", "--port", str(port), "--research-seconds", "0.5"], log)
-    try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with emulator_running(tmp_path_factory.mktemp("emulator") / "emulator.log", 0.5) as url:
+        yield url
 
 
 @dataclass

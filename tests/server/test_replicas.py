@@ -9,7 +9,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +27,7 @@ from tests.reliability import fault
 
 from ..serving import serving
 from .helpers import ok
-from .processes import free_port, spawn, stop, wait_for_port
+from .processes import emulator_running, free_port, spawn, stop, wait_for_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -246,17 +246,11 @@ async def client_of(url: str) -> AsyncIterator[Client]:
 
 
 @pytest.fixture(scope="module")
-def research_emulator(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def research_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An emulator whose Deep Research runs take RESEARCH_SECONDS."""
-    port = free_port()
     log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    args = ["emulator", "--port", str(port), "--research-seconds", str(RESEARCH_SECONDS)]
-    proc = spawn(args, log)
-    try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with emulator_running(log, RESEARCH_SECONDS) as url:
+        yield url
 
 
 def tool_calls(proxy: Proxy) -> list[Forwarded]:
